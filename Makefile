@@ -1,0 +1,62 @@
+# migtest — make targets. Each installs what it needs where it can (apt on
+# Debian/Ubuntu, as root or with sudo) and says exactly what to install where it can't.
+
+GO        ?= go
+PKGS      ?= ./...
+BENCHTIME ?= 1x
+GOLANGCI  ?= v2.15.0
+
+SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
+
+.PHONY: all build test test-short demo lint bench deps image fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o bin/migrate ./cmd/migrate
+
+## deps: install MariaDB server and client (the local provider's binaries) when missing.
+deps:
+	@if command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || command -v mysqld >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing mariadb-server mariadb-client (apt)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq mariadb-server mariadb-client >/dev/null; \
+	else \
+	  echo "MariaDB server binaries are missing: install mariadb-server (e.g. 'brew install mariadb', 'dnf install mariadb-server'),"; \
+	  echo "or use Docker (MIGTEST_PROVIDER=docker), or point MIGTEST_DSN at a server you run."; \
+	fi
+
+## test: vet, then the whole suite with the race detector, against real MariaDB servers.
+test: deps
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 25m $(PKGS)
+
+## test-short: the fast tests only (pure logic, no long rehearsals).
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+## demo: rehearse the example patches on the committed demo fixture on a disposable local MariaDB.
+demo: deps build
+	./bin/migrate rehearse --fixture fixtures/demo-site.sql.gz --golden snapshots/demo-site.snap
+
+## lint: golangci-lint v2 (installed with go install when missing).
+lint:
+	@command -v golangci-lint >/dev/null 2>&1 || $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI)
+	golangci-lint run $(PKGS)
+
+## bench: the benchmarks, side by side with the stock tools, in one run.
+bench: deps
+	@command -v mydumper >/dev/null 2>&1 || ( command -v apt-get >/dev/null 2>&1 && $(SUDO) apt-get install -y -qq mydumper >/dev/null ) || echo "mydumper missing: its rows are skipped"
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count 1 -timeout 60m $(PKGS) | tee bench.out
+
+## image: build the local MariaDB test image for the Docker providers (no registry needed).
+image:
+	.ci/mariadb-image/build.sh
+
+## fuzz: a short fuzzing run of the SQL splitter and the snapshot parser.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzSplit -fuzztime 30s ./migtest/dump/sqlsplit
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./migtest/snapshot
+
+clean:
+	rm -rf bin bench.out
