@@ -1,0 +1,525 @@
+package patch
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Batch describes a data migration over a table, walked by its primary key
+// in chunks, each chunk in its own transaction. Give exactly one of Set,
+// Chunk or Row.
+type Batch struct {
+	// Table is the table to walk.
+	Table string
+	// Name keys the checkpoint and names the progress (default: the table);
+	// give distinct names to two batches over one table in one patch.
+	Name string
+	// Key is the walk order: the primary key by default (any types,
+	// composite included). It must be unique and indexed.
+	Key []string
+	// Where, if set, is an SQL condition (with WhereArgs) limiting the rows
+	// changed; the walk still goes over the whole table.
+	Where     string
+	WhereArgs []any
+
+	// Set is set-based mode: the SET clause of an UPDATE run once per chunk,
+	// e.g. "`status` = 'Done'", with SetArgs.
+	Set     string
+	SetArgs []any
+	// Chunk is set-based mode with a free hand: it runs once per chunk in
+	// the chunk's transaction and returns the rows it changed.
+	Chunk func(ctx context.Context, tx *DB, c Chunk) (int64, error)
+	// Row is per-row mode: it runs for every row of a chunk (in the chunk's
+	// transaction, under a savepoint) with the key and Columns.
+	Row     func(ctx context.Context, tx *DB, r Record) error
+	Columns []string
+	// MaxErrors is the number of failed rows tolerated in per-row mode; the
+	// batch stops when there are more. Failed rows are logged.
+	MaxErrors int
+
+	// TargetTime is the time a chunk should take (default 200ms); the chunk
+	// size grows or shrinks toward it, between MinSize and MaxSize rows
+	// (defaults 10 and 100000), starting at Size (default 1000).
+	TargetTime             time.Duration
+	Size, MinSize, MaxSize int
+}
+
+// Chunk is one chunk of a Batch: Where selects its rows (the key range and
+// the Batch's Where), with Args.
+type Chunk struct {
+	Table string
+	Where string
+	Args  []any
+}
+
+// Record is one row in per-row mode.
+type Record struct {
+	// Key holds the key columns' values.
+	Key  []any
+	cols map[string]int
+	vals []sql.NullString
+}
+
+// String returns the value of column c ("" for NULL or a column not selected).
+func (r Record) String(c string) string {
+	if i, ok := r.cols[c]; ok {
+		return r.vals[i].String
+	}
+	return ""
+}
+
+// Null reports whether column c is NULL (or not selected).
+func (r Record) Null(c string) bool {
+	i, ok := r.cols[c]
+	return !ok || !r.vals[i].Valid
+}
+
+// BatchResult summarises a Batch.
+type BatchResult struct {
+	Rows    int64 // rows walked (this run and earlier interrupted ones)
+	Changed int64 // rows changed (set-based) or processed without error (per row)
+	Errors  int64 // failed rows (per row)
+	Chunks  int   // chunks in this run
+	Resumed bool  // whether a checkpoint of an earlier run was found
+	Skipped bool  // whether an earlier run had finished the batch already
+}
+
+// batchState is the checkpoint of a batch.
+type batchState struct {
+	Last     []any `json:"last,omitempty"`
+	Rows     int64 `json:"rows"`
+	Changed  int64 `json:"changed"`
+	Errors   int64 `json:"errors"`
+	Finished bool  `json:"finished,omitempty"`
+}
+
+// keyCol is a key column with how to carry its values in a checkpoint.
+type keyCol struct {
+	name string
+	kind byte // 'i' signed integer, 'u' unsigned, 's' anything else (as text)
+}
+
+// Batch runs b: chunk after chunk, each in a transaction that also saves the
+// last key as the patch's checkpoint, so an interrupted run resumes after the
+// last committed chunk and no chunk is done twice. Progress goes to the log
+// and the progress callback.
+func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
+	var res BatchResult
+	modes := 0
+	for _, set := range []bool{b.Set != "", b.Chunk != nil, b.Row != nil} {
+		if set {
+			modes++
+		}
+	}
+	if modes != 1 {
+		return res, fmt.Errorf("batch over %s: give exactly one of Set, Chunk or Row", b.Table)
+	}
+	if b.Name == "" {
+		b.Name = b.Table
+	}
+	if b.TargetTime <= 0 {
+		b.TargetTime = 200 * time.Millisecond
+	}
+	if b.MinSize <= 0 {
+		b.MinSize = 10
+	}
+	if b.MaxSize <= 0 {
+		b.MaxSize = 100000
+	}
+	if b.Size <= 0 {
+		b.Size = 1000
+	}
+	b.Size = min(max(b.Size, b.MinSize), b.MaxSize)
+
+	keys, err := pc.keyColumns(ctx, b.Table, b.Key)
+	if err != nil {
+		return res, err
+	}
+	ckey := "batch:" + b.Name
+	var st batchState
+	found, err := pc.Load(ctx, ckey, &st)
+	if err != nil {
+		return res, err
+	}
+	res.Resumed = found
+	if st.Finished {
+		pc.Log.Info("batch finished in an earlier run, skipping", "batch", b.Name, "rows", st.Rows)
+		return BatchResult{Rows: st.Rows, Changed: st.Changed, Errors: st.Errors, Resumed: true, Skipped: true}, nil
+	}
+	last, err := decodeKey(keys, st.Last)
+	if err != nil {
+		return res, fmt.Errorf("batch %s: checkpoint: %w", b.Name, err)
+	}
+	if found {
+		pc.Log.Info("resuming batch from checkpoint", "batch", b.Name, "after", last, "rows_done", st.Rows)
+	}
+
+	table := QuoteIdent(b.Table)
+	var total int64
+	if err := pc.DB.QueryRow(ctx, "SELECT COUNT(*) FROM "+table).Scan(&total); err != nil {
+		return res, fmt.Errorf("batch %s: count %s: %w", b.Name, b.Table, err)
+	}
+	order := make([]string, len(keys))
+	for i, k := range keys {
+		order[i] = QuoteIdent(k.name)
+	}
+	orderBy := strings.Join(order, ", ")
+
+	start := time.Now()
+	startRows := st.Rows
+	lastLog := start
+	size := b.Size
+	for {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		// The chunk's upper bound: the size-th key after last.
+		lowerSQL, lowerArgs := after(keys, last)
+		q := "SELECT " + orderBy + " FROM " + table
+		if lowerSQL != "" {
+			q += " WHERE " + lowerSQL
+		}
+		q += " ORDER BY " + orderBy + " LIMIT 1 OFFSET " + strconv.Itoa(size-1)
+		hi, err := pc.scanKey(ctx, pc.DB, keys, q, lowerArgs...)
+		if err != nil {
+			return res, fmt.Errorf("batch %s: find chunk bound: %s: %w", b.Name, q, err)
+		}
+		var conds []string
+		var args []any
+		if lowerSQL != "" {
+			conds = append(conds, lowerSQL)
+			args = append(args, lowerArgs...)
+		}
+		if hi != nil {
+			s, a := upTo(keys, hi)
+			conds = append(conds, s)
+			args = append(args, a...)
+		}
+		rangeSQL := "1=1"
+		if len(conds) > 0 {
+			rangeSQL = strings.Join(conds, " AND ")
+		}
+		chunkRows := int64(size)
+		if hi == nil {
+			if err := pc.DB.QueryRow(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+rangeSQL, args...).Scan(&chunkRows); err != nil {
+				return res, fmt.Errorf("batch %s: count last chunk: %w", b.Name, err)
+			}
+		}
+		where, whereArgs := rangeSQL, args
+		if b.Where != "" {
+			where = "(" + rangeSQL + ") AND (" + b.Where + ")"
+			whereArgs = append(append([]any(nil), args...), b.WhereArgs...)
+		}
+
+		t0 := time.Now()
+		tx, err := pc.DB.Begin(ctx)
+		if err != nil {
+			return res, fmt.Errorf("batch %s: %w", b.Name, err)
+		}
+		changed, rowErrs, err := pc.runChunk(ctx, tx, b, keys, Chunk{Table: b.Table, Where: where, Args: whereArgs}, orderBy)
+		if err == nil && b.Row != nil && st.Errors+rowErrs > int64(b.MaxErrors) {
+			err = fmt.Errorf("batch %s: %d rows failed, more than the %d allowed (MaxErrors); failed rows are in the log",
+				b.Name, st.Errors+rowErrs, b.MaxErrors)
+		}
+		next := st
+		next.Rows += chunkRows
+		next.Changed += changed
+		next.Errors += rowErrs
+		if hi != nil {
+			next.Last = encodeKey(hi)
+		} else {
+			next.Finished = true
+		}
+		if err == nil {
+			err = pc.Save(ctx, tx, ckey, next)
+		}
+		if err == nil {
+			err = tx.Commit()
+		}
+		if err != nil {
+			_ = tx.Rollback()
+			return res, err
+		}
+		st, last = next, hi
+		res.Chunks++
+		res.Rows, res.Changed, res.Errors = st.Rows, st.Changed, st.Errors
+
+		// Adapt the chunk size toward the target time.
+		elapsed := time.Since(t0)
+		factor := float64(b.TargetTime) / float64(max(elapsed, time.Millisecond))
+		factor = min(max(factor, 0.5), 2)
+		size = min(max(int(float64(size)*factor), b.MinSize), b.MaxSize)
+
+		pc.Progress(b.Name, min(st.Rows, max(total, st.Rows)), max(total, st.Rows))
+		if st.Finished || time.Since(lastLog) >= 5*time.Second {
+			lastLog = time.Now()
+			rate := float64(st.Rows-startRows) / max(time.Since(start).Seconds(), 1e-9)
+			var eta time.Duration
+			if rate > 0 && total > st.Rows {
+				eta = time.Duration(float64(total-st.Rows) / rate * float64(time.Second))
+			}
+			pc.Log.Info("batch progress", "batch", b.Name, "rows", st.Rows, "total", total,
+				"rate_rows_s", int64(rate), "eta", eta.Round(time.Second), "chunk_size", size, "changed", st.Changed, "errors", st.Errors)
+		}
+		if st.Finished {
+			return res, nil
+		}
+	}
+}
+
+// runChunk does one chunk's work in tx.
+func (pc *Context) runChunk(ctx context.Context, tx *DB, b Batch, keys []keyCol, c Chunk, orderBy string) (changed, rowErrs int64, err error) {
+	switch {
+	case b.Set != "":
+		q := "UPDATE " + QuoteIdent(b.Table) + " SET " + b.Set + " WHERE " + c.Where
+		r, err := tx.Exec(ctx, q, append(append([]any(nil), b.SetArgs...), c.Args...)...)
+		if err != nil {
+			return 0, 0, fmt.Errorf("batch %s: %s: %w", b.Name, q, err)
+		}
+		n, _ := r.RowsAffected()
+		return n, 0, nil
+	case b.Chunk != nil:
+		n, err := b.Chunk(ctx, tx, c)
+		if err != nil {
+			return 0, 0, fmt.Errorf("batch %s: chunk: %w", b.Name, err)
+		}
+		return n, 0, nil
+	}
+	// Per row: read the chunk, then run Row for each under a savepoint.
+	sel := []string{orderBy}
+	cols := map[string]int{}
+	for i, col := range b.Columns {
+		sel = append(sel, QuoteIdent(col))
+		cols[col] = i
+	}
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + QuoteIdent(b.Table) + " WHERE " + c.Where + " ORDER BY " + orderBy + " FOR UPDATE"
+	rs, err := tx.Query(ctx, q, c.Args...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("batch %s: %s: %w", b.Name, q, err)
+	}
+	var rows []Record
+	for rs.Next() {
+		raw := make([]sql.NullString, len(keys)+len(b.Columns))
+		dest := make([]any, len(raw))
+		for i := range raw {
+			dest[i] = &raw[i]
+		}
+		if err := rs.Scan(dest...); err != nil {
+			rs.Close()
+			return 0, 0, fmt.Errorf("batch %s: read row: %w", b.Name, err)
+		}
+		key, err := decodeKey(keys, encodeStrings(raw[:len(keys)]))
+		if err != nil {
+			rs.Close()
+			return 0, 0, err
+		}
+		rows = append(rows, Record{Key: key, cols: cols, vals: raw[len(keys):]})
+	}
+	if err := rs.Close(); err != nil {
+		return 0, 0, fmt.Errorf("batch %s: read rows: %w", b.Name, err)
+	}
+	if err := rs.Err(); err != nil {
+		return 0, 0, fmt.Errorf("batch %s: read rows: %w", b.Name, err)
+	}
+	for _, r := range rows {
+		if _, err := tx.Exec(ctx, "SAVEPOINT migtest_row"); err != nil {
+			return changed, rowErrs, fmt.Errorf("batch %s: savepoint: %w", b.Name, err)
+		}
+		if err := callRow(ctx, b.Row, tx, r); err != nil {
+			if ctx.Err() != nil {
+				return changed, rowErrs, ctx.Err()
+			}
+			rowErrs++
+			pc.Log.Warn("row failed", "batch", b.Name, "table", b.Table, "key", r.Key, "err", err)
+			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT migtest_row"); err != nil {
+				return changed, rowErrs, fmt.Errorf("batch %s: rollback to savepoint: %w", b.Name, err)
+			}
+			continue
+		}
+		changed++
+	}
+	return changed, rowErrs, nil
+}
+
+func callRow(ctx context.Context, fn func(context.Context, *DB, Record) error, tx *DB, r Record) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return fn(ctx, tx, r)
+}
+
+// keyColumns returns the walk key of table: given, or its primary key.
+func (pc *Context) keyColumns(ctx context.Context, table string, given []string) ([]keyCol, error) {
+	rows, err := pc.DB.Query(ctx, `SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, COALESCE(s.SEQ_IN_INDEX, 0)
+FROM information_schema.COLUMNS c
+LEFT JOIN information_schema.STATISTICS s ON s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME
+  AND s.COLUMN_NAME = c.COLUMN_NAME AND s.INDEX_NAME = 'PRIMARY'
+WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = ?`, table)
+	if err != nil {
+		return nil, fmt.Errorf("batch over %s: read key columns: %w", table, err)
+	}
+	defer rows.Close()
+	type colInfo struct {
+		kind byte
+		seq  int
+	}
+	info := map[string]colInfo{}
+	var pk []string
+	pkSeq := map[int]string{}
+	for rows.Next() {
+		var name, dataType, colType string
+		var seq int
+		if err := rows.Scan(&name, &dataType, &colType, &seq); err != nil {
+			return nil, fmt.Errorf("batch over %s: read key columns: %w", table, err)
+		}
+		kind := byte('s')
+		switch strings.ToLower(dataType) {
+		case "tinyint", "smallint", "mediumint", "int", "integer", "bigint":
+			kind = 'i'
+			if strings.Contains(strings.ToLower(colType), "unsigned") {
+				kind = 'u'
+			}
+		}
+		info[name] = colInfo{kind: kind, seq: seq}
+		if seq > 0 {
+			pkSeq[seq] = name
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(info) == 0 {
+		return nil, fmt.Errorf("batch over %s: no such table", table)
+	}
+	for i := 1; i <= len(pkSeq); i++ {
+		pk = append(pk, pkSeq[i])
+	}
+	if len(given) == 0 {
+		given = pk
+	}
+	if len(given) == 0 {
+		return nil, fmt.Errorf("batch over %s: the table has no primary key: set Batch.Key to unique, indexed columns", table)
+	}
+	keys := make([]keyCol, len(given))
+	for i, k := range given {
+		ci, ok := info[k]
+		if !ok {
+			return nil, fmt.Errorf("batch over %s: key column %s does not exist", table, k)
+		}
+		keys[i] = keyCol{name: k, kind: ci.kind}
+	}
+	return keys, nil
+}
+
+// scanKey runs q and returns the key in its single row, or nil for no row.
+func (pc *Context) scanKey(ctx context.Context, db *DB, keys []keyCol, q string, args ...any) ([]any, error) {
+	raw := make([]sql.NullString, len(keys))
+	dest := make([]any, len(raw))
+	for i := range raw {
+		dest[i] = &raw[i]
+	}
+	if err := db.QueryRow(ctx, q, args...).Scan(dest...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return decodeKey(keys, encodeStrings(raw))
+}
+
+func encodeStrings(raw []sql.NullString) []any {
+	out := make([]any, len(raw))
+	for i, r := range raw {
+		out[i] = r.String
+	}
+	return out
+}
+
+// encodeKey makes a key JSON-safe for the checkpoint.
+func encodeKey(k []any) []any { return append([]any(nil), k...) }
+
+// decodeKey turns checkpointed (or scanned) values back into query
+// arguments of the key columns' types; nil stays nil.
+func decodeKey(keys []keyCol, vals []any) ([]any, error) {
+	if vals == nil {
+		return nil, nil
+	}
+	if len(vals) != len(keys) {
+		return nil, fmt.Errorf("key has %d values, want %d", len(vals), len(keys))
+	}
+	out := make([]any, len(vals))
+	for i, v := range vals {
+		s := fmt.Sprint(v)
+		switch x := v.(type) {
+		case float64: // JSON numbers
+			s = strconv.FormatFloat(x, 'f', -1, 64)
+		case int64:
+			s = strconv.FormatInt(x, 10)
+		case uint64:
+			s = strconv.FormatUint(x, 10)
+		}
+		switch keys[i].kind {
+		case 'i':
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("key column %s: %q is not an integer", keys[i].name, s)
+			}
+			out[i] = n
+		case 'u':
+			n, err := strconv.ParseUint(s, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("key column %s: %q is not an unsigned integer", keys[i].name, s)
+			}
+			out[i] = n
+		default:
+			out[i] = s
+		}
+	}
+	return out, nil
+}
+
+// after is the condition "key > k" over the key columns, as a disjunction
+// MariaDB's range optimizer uses (it does not use an index for row
+// comparisons); "" when k is nil.
+func after(keys []keyCol, k []any) (string, []any) {
+	return compare(keys, k, ">", false)
+}
+
+// upTo is the condition "key <= k".
+func upTo(keys []keyCol, k []any) (string, []any) {
+	return compare(keys, k, "<", true)
+}
+
+func compare(keys []keyCol, k []any, op string, orEqual bool) (string, []any) {
+	if k == nil {
+		return "", nil
+	}
+	var ors []string
+	var args []any
+	for i := range keys {
+		var ands []string
+		for j := 0; j < i; j++ {
+			ands = append(ands, QuoteIdent(keys[j].name)+" = ?")
+			args = append(args, k[j])
+		}
+		ands = append(ands, QuoteIdent(keys[i].name)+" "+op+" ?")
+		args = append(args, k[i])
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+	}
+	if orEqual {
+		var ands []string
+		for j := range keys {
+			ands = append(ands, QuoteIdent(keys[j].name)+" = ?")
+			args = append(args, k[j])
+		}
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+	}
+	return "(" + strings.Join(ors, " OR ") + ")", args
+}
