@@ -105,4 +105,3 @@ func run(ctx context.Context, pc *patch.Context) error {
 func prefixed(where string) string {
 	return strings.ReplaceAll(where, "`name`", "c.`name`")
 }
-
