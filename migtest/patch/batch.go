@@ -44,7 +44,7 @@ type Batch struct {
 
 	// TargetTime is the time a chunk should take (default 200ms); the chunk
 	// size grows or shrinks toward it, between MinSize and MaxSize rows
-	// (defaults 10 and 100000), starting at Size (default 1000).
+	// (defaults 10 and 1000000), starting at Size (default 1000).
 	TargetTime             time.Duration
 	Size, MinSize, MaxSize int
 }
@@ -129,7 +129,7 @@ func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 		b.MinSize = 10
 	}
 	if b.MaxSize <= 0 {
-		b.MaxSize = 100000
+		b.MaxSize = 1_000_000
 	}
 	if b.Size <= 0 {
 		b.Size = 1000
@@ -160,9 +160,11 @@ func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 	}
 
 	table := QuoteIdent(b.Table)
+	// The total for progress is the server's estimate: an exact COUNT(*)
+	// would scan the whole table before the first chunk.
 	var total int64
-	if err := pc.DB.QueryRow(ctx, "SELECT COUNT(*) FROM "+table).Scan(&total); err != nil {
-		return res, fmt.Errorf("batch %s: count %s: %w", b.Name, b.Table, err)
+	if err := pc.DB.QueryRow(ctx, "SELECT COALESCE(MAX(TABLE_ROWS), 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", b.Table).Scan(&total); err != nil {
+		return res, fmt.Errorf("batch %s: estimate rows of %s: %w", b.Name, b.Table, err)
 	}
 	order := make([]string, len(keys))
 	for i, k := range keys {
