@@ -26,6 +26,11 @@ type UpOptions struct {
 	// BackupFile and BackupSHA256 are recorded in the run log (the backup
 	// taken before the run, if any).
 	BackupFile, BackupSHA256 string
+	// BeforeRun, if set, is called under the lock when there is something
+	// to run, with the patches about to run, before any of them does; the
+	// CLI takes its backup here. An error stops the up with nothing changed.
+	// The file and sum it returns are recorded in the run log.
+	BeforeRun func(ctx context.Context, pending []Planned) (backupFile, backupSHA256 string, err error)
 }
 
 // PatchResult is what happened to one patch in an Up.
@@ -85,6 +90,29 @@ func (m *Migrator) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	}
 	defer lk.release()
 	bg := context.WithoutCancel(ctx)
+
+	if o.BeforeRun != nil {
+		pending, err := m.Plan(ctx)
+		if err != nil {
+			return res, err
+		}
+		if o.Only != "" {
+			var only []Planned
+			for _, p := range pending {
+				if p.ID == o.Only {
+					only = append(only, p)
+				}
+			}
+			pending = only
+		}
+		if len(pending) > 0 {
+			file, sum, err := o.BeforeRun(ctx, pending)
+			if err != nil {
+				return res, fmt.Errorf("before the run (nothing was changed): %w", err)
+			}
+			o.BackupFile, o.BackupSHA256 = file, sum
+		}
+	}
 
 	// Runs still marked running hold no lock: they died.
 	if _, err := m.db.ExecContext(ctx, "UPDATE "+m.q(m.runTable)+" SET status = 'interrupted' WHERE status = 'running'"); err != nil {
