@@ -1,0 +1,117 @@
+package server
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Provider names.
+const (
+	ProviderAuto       = "auto"
+	ProviderLocal      = "local"
+	ProviderDocker     = "docker"
+	ProviderDockertest = "dockertest"
+	ProviderDSN        = "dsn"
+)
+
+// DefaultImage is the Docker image used when MIGTEST_IMAGE is not set: the
+// official MariaDB image of the current long-term-support series.
+const DefaultImage = "mariadb:11.4"
+
+// DefaultStartTimeout bounds how long Start waits for a server to answer.
+const DefaultStartTimeout = 90 * time.Second
+
+// Option configures Start.
+type Option func(*config)
+
+type config struct {
+	provider     string
+	image        string
+	dsn          string
+	logger       *slog.Logger
+	startTimeout time.Duration
+	cacheDir     string
+	noTemplate   bool
+}
+
+func newConfig(opts []Option) *config {
+	c := &config{
+		provider:     os.Getenv("MIGTEST_PROVIDER"),
+		image:        os.Getenv("MIGTEST_IMAGE"),
+		dsn:          os.Getenv("MIGTEST_DSN"),
+		cacheDir:     os.Getenv("MIGTEST_CACHE"),
+		startTimeout: DefaultStartTimeout,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.provider == "" {
+		c.provider = ProviderAuto
+	}
+	if c.image == "" {
+		c.image = DefaultImage
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return c
+}
+
+// WithProvider selects the provider: "auto" (default, or MIGTEST_PROVIDER),
+// "local", "docker", "dockertest" or "dsn".
+func WithProvider(name string) Option {
+	return func(c *config) {
+		if name != "" {
+			c.provider = name
+		}
+	}
+}
+
+// WithImage sets the Docker image for the docker and dockertest providers
+// (default MIGTEST_IMAGE, else DefaultImage).
+func WithImage(image string) Option {
+	return func(c *config) {
+		if image != "" {
+			c.image = image
+		}
+	}
+}
+
+// WithDSN names the existing server for the dsn provider (default MIGTEST_DSN).
+func WithDSN(dsn string) Option {
+	return func(c *config) {
+		if dsn != "" {
+			c.dsn = dsn
+		}
+	}
+}
+
+// WithLogger sets the logger for start and stop messages (default: none).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
+}
+
+// WithStartTimeout bounds the wait for the server to answer (default
+// DefaultStartTimeout). The error on expiry names the deadline.
+func WithStartTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.startTimeout = d
+		}
+	}
+}
+
+// WithCacheDir sets where the local provider keeps its initialised template
+// datadir (default MIGTEST_CACHE, else the user cache dir).
+func WithCacheDir(dir string) Option {
+	return func(c *config) { c.cacheDir = dir }
+}
+
+// WithoutTemplate makes the local provider run mariadb-install-db for this
+// server instead of copying the cached template datadir. It exists to
+// measure a cold start.
+func WithoutTemplate() Option {
+	return func(c *config) { c.noTemplate = true }
+}
