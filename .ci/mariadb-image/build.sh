@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# build.sh [IMAGE] — build migtest's local MariaDB image (default
+# migtest/mariadb:local) for the docker and dockertest providers, without a
+# container registry: a Debian rootfs made by debootstrap with mariadb-server
+# and mariadb-client, plus an entrypoint that honours the official image's
+# variables (docker-entrypoint.sh beside this file), imported with
+# `docker import`. Use it with MIGTEST_IMAGE=migtest/mariadb:local.
+#
+# Idempotent: exits at once when the image exists. The rootfs tarball is cached
+# under ${XDG_CACHE_HOME:-~/.cache}/migtest, keyed by suite and the content of
+# this directory, so rebuilding a removed image takes seconds.
+# Needs root (debootstrap), a Docker engine, and Debian's package mirror.
+# Environment: SUITE (default bookworm), MIRROR (default http://deb.debian.org/debian),
+# MIGTEST_IMAGE_CACHE (the cache dir), FORCE=1 to rebuild an existing image.
+set -euo pipefail
+
+IMAGE=${1:-migtest/mariadb:local}
+SUITE=${SUITE:-bookworm}
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+here=$(cd "$(dirname "$0")" && pwd)
+t0=$SECONDS
+
+say() { printf '[mariadb-image %3ss] %s\n' "$((SECONDS - t0))" "$*" >&2; }
+die() { printf 'mariadb-image: %s\n' "$*" >&2; exit 1; }
+
+command -v docker >/dev/null 2>&1 || die "docker not found: install Docker (apt-get install docker.io) to build $IMAGE"
+docker info >/dev/null 2>&1 || die "no Docker engine answers (docker info failed): start it, or set DOCKER_HOST"
+
+if [ "${FORCE:-}" != 1 ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
+	say "$IMAGE exists"
+	exit 0
+fi
+
+# The cached rootfs holds what debootstrap made (slimmed); the entrypoint and
+# config are added at import time, so changing them costs seconds, not a
+# debootstrap. Bump RECIPE when the rootfs steps below change.
+RECIPE=1
+key=$(echo "$RECIPE $SUITE $MIRROR" | sha256sum | cut -c1-12)
+cache=${MIGTEST_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/migtest}
+tarball=$cache/mariadb-rootfs-$SUITE-$key.tar
+
+if [ ! -s "$tarball" ]; then
+	[ "$(id -u)" = 0 ] || die "debootstrap needs root: run as root (or sudo $0 $IMAGE)"
+	if ! command -v debootstrap >/dev/null 2>&1; then
+		command -v apt-get >/dev/null 2>&1 || die "debootstrap not found: install it (apt-get install debootstrap)"
+		say "installing debootstrap"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null ||
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; } ||
+			die "apt-get install debootstrap failed"
+	fi
+	mkdir -p "$cache"
+	work=$(mktemp -d "${TMPDIR:-/var/tmp}/migtest-rootfs.XXXXXX")
+	rootfs=$work/rootfs
+	cleanup() {
+		# debootstrap mounts proc, sys and maybe dev inside the rootfs: unmount
+		# them (deepest first) before removing anything, and never cross into
+		# another file system.
+		local m
+		for m in $(awk -v r="$rootfs" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do
+			umount -l "$m" 2>/dev/null || true
+		done
+		rm -rf --one-file-system "$work"
+	}
+	trap cleanup EXIT
+	say "debootstrap $SUITE with mariadb-server, mariadb-client from $MIRROR (log: $work/debootstrap.log)"
+	if ! debootstrap --variant=minbase --include=mariadb-server,mariadb-client \
+		"$SUITE" "$rootfs" "$MIRROR" >"$work/debootstrap.log" 2>&1; then
+		tail -n 30 "$work/debootstrap.log" >&2
+		[ -f "$rootfs/debootstrap/debootstrap.log" ] && tail -n 30 "$rootfs/debootstrap/debootstrap.log" >&2
+		die "debootstrap failed (see above)"
+	fi
+	say "debootstrap done"
+	for m in $(awk -v r="$rootfs" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do
+		umount "$m" || umount -l "$m"
+	done
+
+	# The package initialised a datadir; a container initialises its own.
+	rm -rf --one-file-system "${rootfs:?}/var/lib/mysql" && install -d -o 0 -g 0 -m 0755 "$rootfs/var/lib/mysql"
+	chroot "$rootfs" chown mysql:mysql /var/lib/mysql
+	# Slim it: package caches, lists, docs, man pages, logs.
+	rm -rf --one-file-system "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
+		"$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
+		"$rootfs"/var/log/*.log "$rootfs"/var/log/apt/* "$rootfs"/var/cache/debconf/*-old
+	chroot "$rootfs" mariadbd --version >/dev/null || die "mariadbd does not run in the new rootfs"
+
+	say "packing the rootfs"
+	tar -C "$rootfs" --numeric-owner --xattrs \
+		--exclude='./proc/*' --exclude='./sys/*' --exclude='./dev/*' --exclude='./run/*' --exclude='./tmp/*' \
+		-cf "$tarball.tmp" . || die "tar of the rootfs failed"
+	mv "$tarball.tmp" "$tarball"
+	# Old rootfs tarballs of this suite are not used again.
+	for old in "$cache"/mariadb-rootfs-"$SUITE"-*.tar; do
+		[ "$old" = "$tarball" ] || rm -f "$old"
+	done
+	cleanup
+	trap - EXIT
+	say "rootfs cached in $tarball ($(du -h "$tarball" | cut -f1))"
+else
+	say "reusing the cached rootfs $tarball"
+fi
+
+say "docker import -> $IMAGE"
+previous=$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null || true)
+# The image is the cached rootfs plus the entrypoint and config, appended to a
+# copy of the tarball (tar keeps the last of duplicate entries).
+stage=$(mktemp -d "${TMPDIR:-/var/tmp}/migtest-image.XXXXXX")
+trap 'rm -rf --one-file-system "$stage"' EXIT
+install -D -m 0755 "$here/docker-entrypoint.sh" "$stage/files/usr/local/bin/docker-entrypoint.sh"
+install -D -m 0644 "$here/docker.cnf" "$stage/files/etc/mysql/mariadb.conf.d/90-docker.cnf"
+cp "$tarball" "$stage/image.tar"
+tar -C "$stage/files" --owner=0 --group=0 --numeric-owner -rf "$stage/image.tar" \
+	./usr/local/bin/docker-entrypoint.sh ./etc/mysql/mariadb.conf.d/90-docker.cnf || die "adding the entrypoint to the image tarball failed"
+docker import \
+	--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+	--change 'ENV LANG=C.UTF-8' \
+	--change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' \
+	--change 'CMD ["mariadbd"]' \
+	--change 'EXPOSE 3306' \
+	--change "LABEL org.opencontainers.image.description=\"MariaDB ($SUITE) for migtest tests, built by .ci/mariadb-image/build.sh\"" \
+	"$stage/image.tar" "$IMAGE" >/dev/null || die "docker import of $stage/image.tar failed"
+rm -rf --one-file-system "$stage"
+trap - EXIT
+
+# Smoke test: the server initialises, starts and answers as root over TCP.
+say "checking that $IMAGE starts"
+cid=$(docker run -d --rm --tmpfs /var/lib/mysql -e MARIADB_ROOT_PASSWORD=check \
+	-e MARIADB_DATABASE=check -e MARIADB_USER=check -e MARIADB_PASSWORD=check "$IMAGE") || die "docker run $IMAGE failed"
+ok=
+for _ in $(seq 1 120); do
+	if docker exec "$cid" mariadb -h127.0.0.1 -uroot -pcheck -N -e 'SELECT VERSION()' >/dev/null 2>&1 &&
+		docker exec "$cid" mariadb -h127.0.0.1 -ucheck -pcheck check -N -e 'CREATE TABLE t (i INT)' >/dev/null 2>&1; then
+		ok=1
+		break
+	fi
+	docker inspect "$cid" >/dev/null 2>&1 || break
+	sleep 0.5
+done
+if [ -z "$ok" ]; then
+	docker logs "$cid" 2>&1 | tail -n 20 >&2 || true
+	docker rm -f "$cid" >/dev/null 2>&1 || true
+	docker image rm "$IMAGE" >/dev/null 2>&1 || true
+	die "$IMAGE did not answer within 60s as root and as MARIADB_USER on MARIADB_DATABASE (server log above); the image was removed"
+fi
+docker rm -f "$cid" >/dev/null
+if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect -f '{{.Id}}' "$IMAGE")" ]; then
+	docker image rm "$previous" >/dev/null 2>&1 || say "the previous $IMAGE ($previous) is still in use; remove it later"
+fi
+say "built $IMAGE ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%d MB", $1/1e6}'))"
