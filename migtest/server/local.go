@@ -76,6 +76,12 @@ type local struct {
 	dir string
 }
 
+// DataDir returns the server's data directory. The local provider's
+// servers run on this machine, so a caller may use its files directly (the
+// fixture cache imports InnoDB tablespaces there); other providers' servers
+// do not have this method.
+func (l *local) DataDir() string { return filepath.Join(l.dir, "data") }
+
 // startLocal starts mariadbd on a copy of the cached template datadir (or a
 // fresh one), on a private socket and a free 127.0.0.1 port.
 //
