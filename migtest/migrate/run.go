@@ -41,6 +41,8 @@ type PatchResult struct {
 	Duration    float64            `json:"duration_s"`
 	Error       string             `json:"error,omitempty"`
 	Steps       []patch.StepResult `json:"steps,omitempty"`
+
+	err error // the error itself, so callers can errors.Is/As through PatchError
 }
 
 // UpResult is the outcome of an Up, for the CLI to print as text or JSON.
@@ -195,7 +197,11 @@ func (m *Migrator) runPending(ctx context.Context, o UpOptions, res *UpResult) e
 		res.Patches = append(res.Patches, pr)
 		if pr.State == StateFailed {
 			res.State = "failed"
-			failed = append(failed, &PatchError{ID: p.ID, Err: errors.New(pr.Error)})
+			perr := pr.err
+			if perr == nil {
+				perr = errors.New(pr.Error)
+			}
+			failed = append(failed, &PatchError{ID: p.ID, Err: perr})
 			if !o.SkipFailing {
 				return failed[0]
 			}
@@ -271,7 +277,7 @@ func (m *Migrator) runPatch(ctx context.Context, p patch.Patch, runID string) Pa
 	pr.Duration = fin.Sub(start).Seconds()
 	pr.State = StateDone
 	if err != nil {
-		pr.State, pr.Error = StateFailed, err.Error()
+		pr.State, pr.Error, pr.err = StateFailed, err.Error(), err
 	}
 	var steps any
 	if len(pr.Steps) > 0 {
