@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/ory/dockertest/v3"
 )
 
 // Provider names.
@@ -34,6 +36,7 @@ type config struct {
 	startTimeout time.Duration
 	cacheDir     string
 	noTemplate   bool
+	pool         *dockertest.Pool // dockertest provider: the caller's pool (WithPool)
 }
 
 func newConfig(opts []Option) *config {
