@@ -51,7 +51,31 @@ func (c Change) String() string {
 	case RowsChanged:
 		return "rows " + c.Name + " " + c.Old + " → " + c.New
 	}
+	if c.Kind == "table" {
+		return "~ table " + c.Name + ": " + optionsChange(c.Old, c.New)
+	}
 	return "~ " + c.Kind + " " + c.Name + ": " + changeText(c.Old, c.New)
+}
+
+// optionsChange shows only the table options that differ.
+func optionsChange(old, new string) string {
+	ow, err1 := lex(old)
+	nw, err2 := lex(new)
+	if err1 != nil || err2 != nil {
+		return changeText(old, new)
+	}
+	var o, n []string
+	for _, w := range ow {
+		if !slices.Contains(nw, w) {
+			o = append(o, w)
+		}
+	}
+	for _, w := range nw {
+		if !slices.Contains(ow, w) {
+			n = append(n, w)
+		}
+	}
+	return changeText(strings.Join(o, " "), strings.Join(n, " "))
 }
 
 // changeText shows old → new, or for multi-line definitions the first line

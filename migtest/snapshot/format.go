@@ -133,7 +133,9 @@ func (o TableOptions) def() string {
 	kv("charset", o.Charset)
 	kv("collation", o.Collation)
 	kv("options", o.CreateOptions)
-	kv("comment", o.Comment)
+	if o.Comment != "" {
+		b.WriteString(" comment=" + sqlQuote(o.Comment))
+	}
 	return b.String()
 }
 
@@ -186,7 +188,7 @@ func (c Column) def() string {
 		b.WriteString(" COLLATE " + value(c.Collation))
 	}
 	if c.Comment != "" {
-		b.WriteString(" COMMENT " + value(c.Comment))
+		b.WriteString(" COMMENT " + sqlQuote(c.Comment))
 	}
 	return b.String()
 }
@@ -218,7 +220,7 @@ func (x Index) def() string {
 		b.WriteString(" IGNORED")
 	}
 	if x.Comment != "" {
-		b.WriteString(" COMMENT " + value(x.Comment))
+		b.WriteString(" COMMENT " + sqlQuote(x.Comment))
 	}
 	return b.String()
 }
@@ -282,7 +284,7 @@ func (p *Partitioning) lines() []string {
 			l += " SUBPARTITIONS " + identList(part.Subpartitions)
 		}
 		if part.Comment != "" {
-			l += " COMMENT " + value(part.Comment)
+			l += " COMMENT " + sqlQuote(part.Comment)
 		}
 		out = append(out, l)
 	}
@@ -345,7 +347,9 @@ func (r Routine) def() string {
 	}
 	kv("sql", r.DataAccess)
 	kv("security", r.Security)
-	kv("comment", r.Comment)
+	if r.Comment != "" {
+		b.WriteString(" comment=" + sqlQuote(r.Comment))
+	}
 	return b.String()
 }
 
@@ -362,7 +366,9 @@ func (e Event) def() string {
 	if e.Preserve {
 		b.WriteString(" preserve")
 	}
-	kv("comment", e.Comment)
+	if e.Comment != "" {
+		b.WriteString(" comment=" + sqlQuote(e.Comment))
+	}
 	return b.String()
 }
 
