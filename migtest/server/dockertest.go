@@ -50,7 +50,7 @@ func startDockertest(ctx context.Context, c *config) (srv Server, err error) {
 	err = pool.Client.PingWithContext(pctx)
 	pcancel()
 	if err != nil {
-		return nil, engineError(ProviderDockertest, fmt.Errorf("ping %s (deadline 10s): %w", pool.Client.Endpoint(), err))
+		return nil, fmt.Errorf("dockertest provider: no Docker engine answers at %s (deadline 10s): %s: %s", pool.Client.Endpoint(), oneLine(err.Error()), engineHint)
 	}
 
 	sweepContainers(ctx, c.logger,

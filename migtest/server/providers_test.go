@@ -319,6 +319,7 @@ func oneLineErr(t *testing.T, err error, want ...string) {
 		t.Fatalf("no error, want one mentioning %q", want)
 	}
 	msg := err.Error()
+	t.Logf("error: %s", msg)
 	if strings.ContainsAny(msg, "\n\r") {
 		t.Errorf("error is not one line: %q", msg)
 	}
@@ -425,6 +426,58 @@ func TestStartErrors(t *testing.T) {
 		_, err = Start(ctx, WithProvider(ProviderDSN), WithDSN("root:pw@tcp("+addr+")/"), WithStartTimeout(time.Second))
 		oneLineErr(t, err, addr, "within 1s")
 	})
+}
+
+// TestNoEngine: with no Docker engine at all (its socket hidden in a private
+// mount namespace), the Docker providers and auto's ping fail with one
+// line that says what to set, and nothing panics.
+func TestNoEngine(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to hide the Docker socket in a mount namespace")
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("needs unshare (util-linux) to hide the Docker socket")
+	}
+	if _, err := os.Stat("/var/run/docker.sock"); err != nil {
+		t.Skip("no /var/run/docker.sock to hide")
+	}
+	if err := exec.Command(unshare, "-m", "true").Run(); err != nil {
+		t.Skipf("cannot make a mount namespace here: %v", err)
+	}
+	for _, p := range []string{ProviderDocker, ProviderDockertest} {
+		t.Run(p, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, unshare, "-m", "sh", "-c",
+				`mount --bind /dev/null /var/run/docker.sock && exec "$0" -test.run='^$'`, os.Args[0])
+			var env []string
+			for _, e := range os.Environ() {
+				if !strings.HasPrefix(e, "DOCKER_HOST=") && !strings.HasPrefix(e, "DOCKER_CONTEXT=") {
+					env = append(env, e)
+				}
+			}
+			cmd.Env = append(env, childEnv+"="+p, "HOME="+t.TempDir())
+			out, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+				t.Fatalf("child: err = %v, want exit status 1; output:\n%s", err, out)
+			}
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			last := lines[len(lines)-1]
+			if strings.Contains(string(out), "panic") {
+				t.Errorf("child panicked:\n%s", out)
+			}
+			msg, ok := strings.CutPrefix(last, "error ")
+			if !ok {
+				t.Fatalf("child's last line is not its error: %q", last)
+			}
+			t.Logf("error: %s", msg)
+			if !strings.Contains(msg, p+" provider") || !strings.Contains(msg, "DOCKER_HOST") {
+				t.Errorf("error %q does not name the provider and DOCKER_HOST", msg)
+			}
+		})
+	}
 }
 
 // startChild runs this test binary as a child that starts a server with
