@@ -185,11 +185,11 @@ func TestNormDefaultAcrossFlavors(t *testing.T) {
 func TestNormOnUpdate(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"on update current_timestamp(6)":                   "current_timestamp(6)",
-		"DEFAULT_GENERATED on update CURRENT_TIMESTAMP":    "current_timestamp()",
-		"on update current_timestamp()":                    "current_timestamp()",
-		"":                                                 "",
-		"auto_increment":                                   "",
+		"on update current_timestamp(6)":                "current_timestamp(6)",
+		"DEFAULT_GENERATED on update CURRENT_TIMESTAMP": "current_timestamp()",
+		"on update current_timestamp()":                 "current_timestamp()",
+		"":                                              "",
+		"auto_increment":                                "",
 		"DEFAULT_GENERATED on update CURRENT_TIMESTAMP(3)": "current_timestamp(3)",
 	} {
 		if got := normOnUpdate(in); got != want {
