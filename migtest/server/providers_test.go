@@ -19,6 +19,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/moby/moby/client"
+	"github.com/ory/dockertest/v3"
 	"github.com/testcontainers/testcontainers-go"
 )
 
@@ -646,5 +647,43 @@ func TestEngineErrorOneLine(t *testing.T) {
 	}
 	if !slices.Equal(containerSettings(), localSettings) {
 		t.Errorf("containerSettings() = %v, want the local settings", containerSettings())
+	}
+}
+
+// TestWithPool: the dockertest provider uses a pool the caller made, and
+// leaves its settings alone.
+func TestWithPool(t *testing.T) {
+	needProvider(t, ProviderDockertest)
+	pool, err := dockertest.NewPool("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.MaxWait = 42 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	srv, err := Start(ctx, WithProvider(ProviderDockertest), WithPool(pool))
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	d, err := srv.NewDatabase(ctx)
+	if err != nil {
+		t.Fatalf("new database: %v", err)
+	}
+	db, err := d.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		t.Errorf("ping %s: %v", d.Name, err)
+	}
+	db.Close()
+	if err := srv.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if pool.MaxWait != 42*time.Second {
+		t.Errorf("pool.MaxWait = %s after Start, want the caller's 42s", pool.MaxWait)
+	}
+	if ids := ourContainers(t, ProviderDockertest, ownerPID); len(ids) > 0 {
+		t.Errorf("containers left after Close: %v", ids)
 	}
 }
