@@ -186,18 +186,23 @@ func parseIdent(w string) (string, error) {
 	return name, nil
 }
 
-// isBareValue reports whether a value is written without quotes.
+// isBareValue reports whether a value is written without quotes: plain
+// characters and balanced parentheses, e.g. InnoDB, utf8mb4_bin, decimal(5,2).
 func isBareValue(s string) bool {
 	if s == "" {
 		return false
 	}
+	parens := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !(isBareIdentByte(c) || strings.IndexByte(".,:/@+-", c) >= 0) {
+		switch {
+		case c == '(' || c == ')':
+			parens = true
+		case !(isBareIdentByte(c) || strings.IndexByte(".,:/@+-", c) >= 0):
 			return false
 		}
 	}
-	return true
+	return !parens || isWord(s)
 }
 
 // value writes free text (a comment, an option): bare when plain, else as

@@ -42,7 +42,7 @@ var featureSchema = []string{
 	"INSERT INTO tabLog VALUES (1, 2023), (2, 2025)",
 }
 
-func exec(t testing.TB, db *sql.DB, stmts ...string) {
+func run(t testing.TB, db *sql.DB, stmts ...string) {
 	t.Helper()
 	for _, s := range stmts {
 		if _, err := db.Exec(s); err != nil {
@@ -63,7 +63,7 @@ func take(t testing.TB, db *sql.DB, name string, opts ...snapshot.Option) *snaps
 func TestTakeFeatures(t *testing.T) {
 	t.Parallel()
 	d, db := servertest.NewDatabase(t)
-	exec(t, db, featureSchema...)
+	run(t, db, featureSchema...)
 	s := take(t, db, d.Name)
 	text := string(s.Format())
 	t.Logf("\n%s", text)
@@ -162,7 +162,7 @@ func TestTakeMissingDatabase(t *testing.T) {
 func TestCompareDetects(t *testing.T) {
 	t.Parallel()
 	d, db := servertest.NewDatabase(t)
-	exec(t, db, featureSchema...)
+	run(t, db, featureSchema...)
 	tests := []struct {
 		name  string
 		stmts []string
@@ -217,7 +217,7 @@ func TestCompareDetects(t *testing.T) {
 	}
 	before := take(t, db, d.Name)
 	for _, tt := range tests {
-		exec(t, db, tt.stmts...)
+		run(t, db, tt.stmts...)
 		after := take(t, db, d.Name)
 		diff := snapshot.Compare(before, after)
 		if got, want := diff.String(), strings.Join(tt.want, "\n"); got != want {
