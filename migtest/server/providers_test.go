@@ -359,7 +359,11 @@ func TestStartErrors(t *testing.T) {
 	}
 
 	t.Run("docker image missing", func(t *testing.T) {
-		needProvider(t, ProviderDocker)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := dockerPing(ctx); err != nil {
+			unavailable(t, ProviderDocker, err.Error())
+		}
 		for _, p := range []string{ProviderDocker, ProviderDockertest} {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			_, err := Start(ctx, WithProvider(p), WithImage("migtest/no-such-image:none"))
