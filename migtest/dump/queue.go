@@ -1,0 +1,288 @@
+package dump
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+)
+
+// item is one statement queued for a worker connection.
+type item struct {
+	text   string
+	num    int   // statement number, 0 for statements the loader made
+	line   int   // line in the input
+	offset int64 // byte offset in the (uncompressed) input
+	raw    int64 // input bytes the statement accounts for, for progress
+	table  string
+	data   bool // count affected rows
+	sync   bool // a no-op marker the dispatcher waits on
+}
+
+// budget is the memory the queues may hold together; past it they spill
+// to files, up to a limit on disk.
+type budget struct {
+	mu        sync.Mutex
+	cond      *sync.Cond
+	mem, max  int64
+	disk, cap int64
+	dir       string
+	closed    bool
+}
+
+func newBudget(mem, disk int64, dir string) *budget {
+	b := &budget{max: mem, cap: disk, dir: dir}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+// queue is an unbounded FIFO of items for one worker: in memory while the
+// budget allows, then in a spill file, always in order.
+type queue struct {
+	b    *budget
+	mu   sync.Mutex
+	cond *sync.Cond
+	mem  []item
+	head int
+
+	spill     *os.File
+	w         *bufio.Writer
+	r         *bufio.Reader
+	spilled   int   // items written to the spill file and not read yet
+	diskBytes int64 // bytes of those items
+	closed    bool
+	err       error
+}
+
+func newQueue(b *budget) *queue {
+	q := &queue{b: b}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+func itemSize(it *item) int64 { return int64(len(it.text) + len(it.table) + 64) }
+
+// push appends it. It blocks while the disk budget is exhausted.
+func (q *queue) push(it item) error {
+	size := itemSize(&it)
+	b := q.b
+	// Only the producer adds to a queue, so a spill count of zero seen here
+	// stays zero until this push: everything spilled has been read.
+	q.mu.Lock()
+	spilling, empty := q.spilled > 0, q.head == len(q.mem)
+	q.mu.Unlock()
+	b.mu.Lock()
+	inMem := !spilling && (b.mem+size <= b.max || empty)
+	if inMem {
+		b.mem += size
+	} else {
+		for b.disk+size > b.cap && b.disk > 0 && !b.closed {
+			b.cond.Wait()
+		}
+		if b.closed {
+			b.mu.Unlock()
+			return errClosed
+		}
+		b.disk += size
+	}
+	b.mu.Unlock()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return q.err
+	}
+	if inMem {
+		q.mem = append(q.mem, it)
+	} else {
+		if err := q.write(&it); err != nil {
+			q.err = err
+			return err
+		}
+		q.spilled++
+		q.diskBytes += size
+	}
+	q.cond.Signal()
+	return nil
+}
+
+var errClosed = errors.New("queue closed")
+
+// pop returns the next item, waiting for one; ok is false once the queue
+// is closed and empty.
+func (q *queue) pop() (item, bool, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for {
+		if q.err != nil {
+			return item{}, false, q.err
+		}
+		if q.head < len(q.mem) {
+			it := q.mem[q.head]
+			q.mem[q.head] = item{}
+			q.head++
+			if q.head == len(q.mem) {
+				q.mem, q.head = q.mem[:0], 0
+			}
+			q.b.mu.Lock()
+			q.b.mem -= itemSize(&it)
+			q.b.mu.Unlock()
+			return it, true, nil
+		}
+		if q.spilled > 0 {
+			it, err := q.read()
+			if err != nil {
+				q.err = err
+				return item{}, false, err
+			}
+			size := itemSize(&it)
+			q.spilled--
+			q.diskBytes -= size
+			if q.spilled == 0 {
+				// drained: start the file over
+				if err := q.reset(); err != nil {
+					q.err = err
+					return item{}, false, err
+				}
+			}
+			q.b.mu.Lock()
+			q.b.disk -= size
+			q.b.cond.Broadcast()
+			q.b.mu.Unlock()
+			return it, true, nil
+		}
+		if q.closed {
+			return item{}, false, nil
+		}
+		q.cond.Wait()
+	}
+}
+
+// close wakes the consumer; it drains what is queued, then stops.
+func (q *queue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.cond.Broadcast()
+	q.mu.Unlock()
+}
+
+// discard drops everything queued and removes the spill file.
+func (q *queue) discard() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	q.b.mu.Lock()
+	for _, it := range q.mem[q.head:] {
+		q.b.mem -= itemSize(&it)
+	}
+	q.b.disk -= q.diskBytes
+	q.b.cond.Broadcast()
+	q.b.mu.Unlock()
+	q.mem, q.head, q.spilled, q.diskBytes = nil, 0, 0, 0
+	if q.spill != nil {
+		name := q.spill.Name()
+		q.spill.Close()
+		os.Remove(name)
+		q.spill = nil
+	}
+	if q.err == nil {
+		q.err = errClosed
+	}
+	q.cond.Broadcast()
+}
+
+func (q *queue) write(it *item) error {
+	if q.spill == nil {
+		f, err := os.CreateTemp(q.b.dir, "migtest-restore-*.spool")
+		if err != nil {
+			return fmt.Errorf("spool statements to disk: %w (set a writable directory with dump.WithTempDir)", err)
+		}
+		q.spill = f
+		q.w = bufio.NewWriterSize(f, 1<<20)
+		q.r = bufio.NewReaderSize(io.NewSectionReader(f, 0, 1<<62), 1<<20)
+	}
+	var hdr [5 * binary.MaxVarintLen64]byte
+	n := binary.PutUvarint(hdr[:], uint64(len(it.text)))
+	n += binary.PutUvarint(hdr[n:], uint64(len(it.table)))
+	n += binary.PutUvarint(hdr[n:], uint64(it.num))
+	n += binary.PutUvarint(hdr[n:], uint64(it.line))
+	n += binary.PutUvarint(hdr[n:], uint64(it.offset))
+	flags := byte(0)
+	if it.data {
+		flags |= 1
+	}
+	if it.sync {
+		flags |= 2
+	}
+	var rawb [binary.MaxVarintLen64]byte
+	rn := binary.PutUvarint(rawb[:], uint64(it.raw))
+	if _, err := q.w.Write(hdr[:n]); err != nil {
+		return spoolErr(err)
+	}
+	if _, err := q.w.Write(rawb[:rn]); err != nil {
+		return spoolErr(err)
+	}
+	if err := q.w.WriteByte(flags); err != nil {
+		return spoolErr(err)
+	}
+	if _, err := q.w.WriteString(it.text); err != nil {
+		return spoolErr(err)
+	}
+	if _, err := q.w.WriteString(it.table); err != nil {
+		return spoolErr(err)
+	}
+	return nil
+}
+
+func spoolErr(err error) error {
+	return fmt.Errorf("spool statements to disk: %w (free some space or set another directory with dump.WithTempDir)", err)
+}
+
+func (q *queue) read() (item, error) {
+	if q.w.Buffered() > 0 {
+		if err := q.w.Flush(); err != nil {
+			return item{}, spoolErr(err)
+		}
+	}
+	var it item
+	u := func() uint64 {
+		v, err := binary.ReadUvarint(q.r)
+		if err != nil && q.err == nil {
+			q.err = fmt.Errorf("read spool: %w", err)
+		}
+		return v
+	}
+	lt, ltab := u(), u()
+	it.num, it.line, it.offset, it.raw = int(u()), int(u()), int64(u()), int64(u())
+	if q.err != nil {
+		return item{}, q.err
+	}
+	flags, err := q.r.ReadByte()
+	if err != nil {
+		return item{}, fmt.Errorf("read spool: %w", err)
+	}
+	it.data, it.sync = flags&1 != 0, flags&2 != 0
+	buf := make([]byte, lt+ltab)
+	if _, err := io.ReadFull(q.r, buf); err != nil {
+		return item{}, fmt.Errorf("read spool: %w", err)
+	}
+	it.text, it.table = string(buf[:lt]), string(buf[lt:])
+	return it, nil
+}
+
+func (q *queue) reset() error {
+	if err := q.w.Flush(); err != nil {
+		return spoolErr(err)
+	}
+	if err := q.spill.Truncate(0); err != nil {
+		return spoolErr(err)
+	}
+	if _, err := q.spill.Seek(0, io.SeekStart); err != nil {
+		return spoolErr(err)
+	}
+	q.w.Reset(q.spill)
+	q.r.Reset(io.NewSectionReader(q.spill, 0, 1<<62))
+	return nil
+}
