@@ -574,7 +574,6 @@ func (in *inspector) count(ctx context.Context, tables []*Table) error {
 	}
 	rows, err := in.db.QueryContext(ctx, strings.Join(parts, " UNION ALL "))
 	if err == nil {
-		defer rows.Close()
 		for rows.Next() {
 			var i int
 			var n int64
@@ -586,6 +585,7 @@ func (in *inspector) count(ctx context.Context, tables []*Table) error {
 		if err == nil {
 			err = rows.Err()
 		}
+		rows.Close() // before the fallback below, which may need this connection
 	}
 	if err == nil {
 		return nil
