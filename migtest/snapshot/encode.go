@@ -198,7 +198,7 @@ func isBareValue(s string) bool {
 		switch {
 		case c == '(' || c == ')':
 			parens = true
-		case !(isBareIdentByte(c) || strings.IndexByte(".,:/@+-", c) >= 0):
+		case !(isBareIdentByte(c) || strings.IndexByte(".,:/@+-=", c) >= 0):
 			return false
 		}
 	}

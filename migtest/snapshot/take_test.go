@@ -88,7 +88,7 @@ func TestTakeFeatures(t *testing.T) {
 		"  index customer (customer(10), creation DESC)\n",
 		"  index note_ft FULLTEXT (note)\n",
 		"  check chk_total (`grand_total` >= 0)\n",
-		"table tabItem rows=3 engine=InnoDB charset=utf8mb4 collation=utf8mb4_unicode_ci options='row_format=DYNAMIC'\n",
+		"table tabItem rows=3 engine=InnoDB charset=utf8mb4 collation=utf8mb4_unicode_ci options=row_format=DYNAMIC\n",
 		"  column id int NOT NULL AUTO_INCREMENT\n",
 		"  column amount int NULL DEFAULT (`qty` * 2)\n",
 		"  fk fk_invoice (invoice) REFERENCES `tabSales Invoice` (name) ON DELETE CASCADE ON UPDATE SET NULL\n",
