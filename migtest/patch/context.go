@@ -3,6 +3,7 @@ package patch
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -166,7 +167,8 @@ func (e *StepError) Unwrap() error { return e.Err }
 // Step runs fn as the named step and records its result (fn's message),
 // duration and error in the patch log. A failed critical step returns a
 // *StepError, which should stop the patch; a failed non-critical step is
-// recorded and Step returns nil. A panic in fn is a failure of the step.
+// recorded and Step returns nil. If the result cannot be recorded, Step
+// returns a *StepError too. A panic in fn is a failure of the step.
 func (pc *Context) Step(ctx context.Context, name string, critical bool, fn func(ctx context.Context) (string, error)) error {
 	start := time.Now()
 	pc.Log.Info("step start", "step", name, "critical", critical)
@@ -182,7 +184,10 @@ func (pc *Context) Step(ctx context.Context, name string, critical bool, fn func
 	pc.mu.Unlock()
 	db := pc.DB
 	if saveErr := pc.store.SaveSteps(context.WithoutCancel(ctx), db, pc.ID, steps); saveErr != nil {
-		pc.Log.Warn("could not record step", "step", name, "err", saveErr)
+		// A step the log does not show would be a lie in the log; stop,
+		// and the next run does the (idempotent) step again.
+		pc.Log.Error("could not record step", "step", name, "err", saveErr)
+		return &StepError{Step: name, Err: errors.Join(err, fmt.Errorf("record the step in the patch log: %w", saveErr))}
 	}
 	switch {
 	case err == nil:
