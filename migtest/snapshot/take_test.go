@@ -258,3 +258,20 @@ func TestTakeNamesTheTableItCannotCount(t *testing.T) {
 		t.Errorf("Take without counts: %v", err)
 	}
 }
+
+// TestTakeOddDatabaseName inspects a database whose name has a quote and a
+// backslash (passed as a parameter, not inline) and a view in it.
+func TestTakeOddDatabaseName(t *testing.T) {
+	t.Parallel()
+	d, db := servertest.NewDatabase(t)
+	for _, name := range []string{d.Name + "_it's", d.Name + `_back\slash`} {
+		q := "`" + strings.ReplaceAll(name, "`", "``") + "`"
+		run(t, db, "CREATE DATABASE "+q, "CREATE TABLE "+q+".t (a int PRIMARY KEY)", "INSERT INTO "+q+".t VALUES (1), (2)",
+			"CREATE VIEW "+q+".v AS SELECT a FROM "+q+".t")
+		t.Cleanup(func() { _, _ = db.Exec("DROP DATABASE " + q) })
+		s := take(t, db, name)
+		if len(s.Tables) != 1 || s.Tables[0].Rows != 2 || len(s.Views) != 1 || s.Views[0].Definition != "select `t`.`a` AS `a` from `t`" {
+			t.Errorf("Take(%q):\n%s", name, s.Format())
+		}
+	}
+}
