@@ -1,0 +1,123 @@
+package migtest_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/migtest/migtest/migtest"
+	"github.com/migtest/migtest/migtest/patch"
+	"github.com/migtest/migtest/migtest/server/servertest"
+)
+
+func TestMain(m *testing.M) { servertest.Main(m) }
+
+// recorder is a testing.TB that records failures instead of failing, so a
+// test can check what Rehearse reports.
+type recorder struct {
+	testing.TB
+	mu     sync.Mutex
+	errors []string
+	fatal  bool
+}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.Errorf(format, args...)
+	r.mu.Lock()
+	r.fatal = true
+	r.mu.Unlock()
+	runtime.Goexit()
+}
+
+func (r *recorder) Logf(string, ...any) {}
+func (r *recorder) Log(...any)          {}
+
+// rehearse runs Rehearse on a recorder in its own goroutine (Fatalf ends it).
+func rehearse(t *testing.T, set patch.Set, opts ...migtest.Option) *recorder {
+	t.Helper()
+	r := &recorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		migtest.Rehearse(r, set, opts...)
+	}()
+	<-done
+	return r
+}
+
+func addColumn(def string) patch.Patch {
+	return patch.Patch{
+		ID:          "v9_0.add_rating",
+		Description: "add a rating column",
+		Run: func(ctx context.Context, pc *patch.Context) error {
+			return pc.AddColumn(ctx, "tabCustomer", "rating", def)
+		},
+	}
+}
+
+func TestRehearseGolden(t *testing.T) {
+	servertest.Server(t)
+	golden := filepath.Join(t.TempDir(), "rating.snap")
+	set := patch.Set{Patches: []patch.Patch{addColumn("int NULL")}}
+
+	r := rehearse(t, set, migtest.Golden(golden))
+	if !r.fatal || !strings.Contains(strings.Join(r.errors, "\n"), "-update") {
+		t.Fatalf("a missing golden should fail with the command that writes it, got: %q", r.errors)
+	}
+
+	flagUpdate(t, true)
+	if r := rehearse(t, set, migtest.Golden(golden)); len(r.errors) > 0 {
+		t.Fatalf("-update: %q", r.errors)
+	}
+	flagUpdate(t, false)
+	b, err := os.ReadFile(golden)
+	if err != nil || !strings.Contains(string(b), "column rating int NULL") {
+		t.Fatalf("golden %s after -update: %v\n%s", golden, err, b)
+	}
+	if r := rehearse(t, set, migtest.Golden(golden)); len(r.errors) > 0 {
+		t.Fatalf("the same patch against its golden: %q", r.errors)
+	}
+
+	changed := patch.Set{Patches: []patch.Patch{addColumn("bigint NULL")}}
+	r = rehearse(t, changed, migtest.Golden(golden))
+	msg := strings.Join(r.errors, "\n")
+	if r.fatal || !strings.Contains(msg, "differs from golden") || !strings.Contains(msg, "rating") || !strings.Contains(msg, "bigint") {
+		t.Errorf("a changed patch should fail with a readable diff, got:\n%s", msg)
+	}
+}
+
+func TestRehearseCatchesNonIdempotentPatch(t *testing.T) {
+	servertest.Server(t)
+	golden := filepath.Join(t.TempDir(), "todo.snap")
+	p := patch.Patch{
+		ID:          "v9_0.add_todo",
+		Description: "inserts on every run",
+		Run: func(ctx context.Context, pc *patch.Context) error {
+			_, err := pc.DB.Exec(ctx, "INSERT INTO `tabToDo` (`name`, `description`) VALUES (UUID(), 'x')")
+			return err
+		},
+	}
+	flagUpdate(t, true)
+	r := rehearse(t, patch.Set{Patches: []patch.Patch{p}}, migtest.Golden(golden))
+	flagUpdate(t, false)
+	if !strings.Contains(strings.Join(r.errors, "\n"), "idempotency") {
+		t.Errorf("a patch that inserts on every run passed the idempotency check: %q", r.errors)
+	}
+	r = rehearse(t, patch.Set{Patches: []patch.Patch{p}}, migtest.Golden(golden), migtest.WithoutIdempotencyCheck())
+	if len(r.errors) > 0 {
+		t.Errorf("with the check off: %q", r.errors)
+	}
+}
+
+func flagUpdate(t *testing.T, on bool) { migtest.FlagUpdateForTest(t, on) }
