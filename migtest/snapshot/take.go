@@ -16,7 +16,7 @@ import (
 // DefaultPatchLog is the patch log table whose applied IDs Take lists.
 const DefaultPatchLog = "migtest_patch_log"
 
-// DefaultExclude are the tables Take leaves out: the tool's own (patch log,
+// defaultExclude are the tables Take leaves out: the tool's own (patch log,
 // run log and any other migtest_* table).
 var defaultExclude = []string{"migtest_*"}
 
