@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -18,9 +19,9 @@ func startDSN(ctx context.Context, c *config) (Server, error) {
 	}
 	cfg, err := ParseDSN(c.dsn)
 	if err != nil {
-		return nil, fmt.Errorf("dsn provider: MIGTEST_DSN: %w", err)
+		return nil, fmt.Errorf("dsn provider: the server DSN (WithDSN or MIGTEST_DSN): %w", err)
 	}
-	b, err := newBase(ctx, ProviderDSN, cfg, min(c.startTimeout, 15_000_000_000), nil)
+	b, err := newBase(ctx, ProviderDSN, cfg, min(c.startTimeout, 15*time.Second), nil)
 	if err != nil {
 		return nil, fmt.Errorf("dsn provider: %w", err)
 	}
