@@ -1,0 +1,203 @@
+package ddllint
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"testing"
+
+	"github.com/migtest/migtest/migtest/server/servertest"
+)
+
+func TestMain(m *testing.M) { servertest.Main(m) }
+
+// newTestDB returns a database with `tabGL Entry` (2,000 rows) and
+// `tabEmpty` (none, same columns).
+func newTestDB(t *testing.T) (string, *sql.DB) {
+	t.Helper()
+	d, db := servertest.NewDatabase(t)
+	for _, q := range []string{
+		"CREATE TABLE `tabGL Entry` (`name` varchar(140) NOT NULL, `account` varchar(140) DEFAULT NULL, `debit` decimal(21,9) NOT NULL DEFAULT 0, `posting_date` date DEFAULT NULL, `notes` text DEFAULT NULL, PRIMARY KEY (`name`), KEY `account` (`account`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+		"INSERT INTO `tabGL Entry` SELECT CONCAT('GL-', seq), CONCAT('Account ', seq % 7), seq / 3, '2023-01-01' + INTERVAL seq % 365 DAY, NULL FROM seq_1_to_2000",
+		"CREATE TABLE `tabEmpty` LIKE `tabGL Entry`",
+		"ANALYZE TABLE `tabGL Entry`, `tabEmpty`",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return d.Name, db
+}
+
+func newLinter(t *testing.T, db *sql.DB, database string, opts ...Option) *Linter {
+	t.Helper()
+	l, err := New(context.Background(), db, database, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return l
+}
+
+func TestProbeAlgorithms(t *testing.T) {
+	t.Parallel()
+	name, db := newTestDB(t)
+	l := newLinter(t, db, name)
+	if !l.mariadb {
+		t.Skipf("the expected algorithms are MariaDB's; the server is %s", l.Server())
+	}
+	ctx := context.Background()
+	tests := []struct {
+		stmt string
+		want algorithm
+	}{
+		{"ALTER TABLE `tabGL Entry` ADD COLUMN x int", algoInstant},
+		{"ALTER TABLE `tabGL Entry` ADD COLUMN x int NOT NULL AFTER `name`", algoInstant},
+		{"ALTER TABLE `tabGL Entry` DROP COLUMN notes", algoInstant},
+		{"ALTER TABLE `tabGL Entry` MODIFY account varchar(200)", algoInstant},
+		{"ALTER TABLE `tabGL Entry` ADD INDEX posting (posting_date)", algoNoCopy},
+		{"CREATE INDEX posting ON `tabGL Entry` (posting_date, debit)", algoNoCopy},
+		{"DROP INDEX account ON `tabGL Entry`", algoNoCopy},
+		{"ALTER TABLE `tabGL Entry` MODIFY account varchar(140) NOT NULL", algoInplace},
+		{"ALTER TABLE `tabGL Entry` FORCE", algoInplace},
+		{"ALTER TABLE `tabGL Entry` MODIFY account varchar(40)", algoCopy},
+		{"ALTER TABLE `tabGL Entry` MODIFY debit decimal(21,2)", algoCopy},
+		{"ALTER TABLE `tabGL Entry` CONVERT TO CHARACTER SET utf8mb3", algoCopy},
+		{"ALTER TABLE `tabGL Entry` DROP PRIMARY KEY", algoCopy},
+		{"ALTER TABLE `tabGL Entry` ADD INDEX nosuch (nosuch)", algoUnknown},
+	}
+	for _, tt := range tests {
+		sts := parse(tt.stmt)
+		if len(sts) != 1 {
+			t.Fatalf("parse(%q) gave %d statements", tt.stmt, len(sts))
+		}
+		if got := l.probe(ctx, sts[0]); got.algo != tt.want {
+			t.Errorf("%s on %s: probe says %v (%s), want %v", tt.stmt, l.Server(), algoNames[got.algo], got.reason, algoNames[tt.want])
+		}
+	}
+	// The probes leave no table behind, and nothing in the test database.
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?", l.scratch).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d tables left in the scratch database %s (%v)", n, l.scratch, err)
+	}
+	if err := db.QueryRow("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?", name).Scan(&n); err != nil || n != 2 {
+		t.Errorf("%d tables in the test database, want 2 (%v)", n, err)
+	}
+	var cols string
+	db.QueryRow("SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'tabGL Entry'", name).Scan(&cols)
+	if cols != "name,account,debit,posting_date,notes" {
+		t.Errorf("the probed table changed: columns %s", cols)
+	}
+}
+
+func kinds(fs []Finding) string {
+	var s []string
+	for _, f := range fs {
+		s = append(s, f.Severity+" "+f.Rule)
+	}
+	return strings.Join(s, ", ")
+}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	name, db := newTestDB(t)
+	l := newLinter(t, db, name, WithThreshold(1000))
+	if !l.mariadb {
+		t.Skipf("the expected algorithms are MariaDB's; the server is %s", l.Server())
+	}
+	ctx := context.Background()
+	tests := []struct{ stmt, want string }{
+		{"ALTER TABLE `tabGL Entry` ADD COLUMN region varchar(140) DEFAULT NULL", ""},
+		{"ALTER TABLE `tabGL Entry` ADD COLUMN region varchar(140) NOT NULL", "warn not-null-no-default"},
+		{"ALTER TABLE `tabEmpty` ADD COLUMN region varchar(140) NOT NULL", ""},
+		{"ALTER TABLE `tabGL Entry` MODIFY account varchar(40)", "error rebuild, error lossy-type"},
+		{"ALTER TABLE `tabGL Entry` MODIFY account varchar(40), ALGORITHM=INSTANT", ""},
+		{"ALTER TABLE `tabGL Entry` MODIFY account varchar(40), ALGORITHM=INPLACE", ""},
+		{"ALTER TABLE `tabGL Entry` MODIFY account varchar(140) NOT NULL", "warn rebuild, warn null-to-not-null"},
+		{"ALTER TABLE `tabGL Entry` ADD INDEX posting (posting_date)", "info rebuild"},
+		{"ALTER TABLE `tabEmpty` FORCE", ""},
+		{"ALTER TABLE `tabGL Entry` DROP COLUMN notes", "warn drop-data"},
+		{"ALTER TABLE `tabGL Entry` RENAME COLUMN account TO acct", "warn rename"},
+		{"DROP TABLE IF EXISTS `tabGL Entry`, `tabEmpty`, `tabMissing`", "warn drop-data"},
+		{"RENAME TABLE `tabGL Entry` TO `tabGeneral Ledger`", "warn rename"},
+		{"UPDATE `tabGL Entry` SET account = NULL", ""},
+		{"ALTER TABLE `tabMissing` DROP COLUMN x", ""},
+		{"ALTER TABLE " + name + ".`tabGL Entry` MODIFY debit decimal(21,2)", "error rebuild, error lossy-type"},
+	}
+	for _, tt := range tests {
+		fs := l.Check(ctx, tt.stmt)
+		if got := kinds(fs); got != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.stmt, got, tt.want)
+			for _, f := range fs {
+				t.Log(f)
+			}
+		}
+	}
+
+	// Given production counts make a small table big.
+	l2 := newLinter(t, db, name, WithRowCounts(map[string]int64{"tabEmpty": 5_000_000}))
+	if got := kinds(l2.Check(ctx, "ALTER TABLE `tabEmpty` FORCE")); got != "warn rebuild" {
+		t.Errorf("with tabEmpty at 5 M rows, FORCE gives %q, want warn rebuild", got)
+	}
+	if got := kinds(l2.Check(ctx, "ALTER TABLE `tabGL Entry` FORCE")); got != "info rebuild" {
+		t.Errorf("with the default threshold, FORCE on 2,000 rows gives %q, want info rebuild", got)
+	}
+}
+
+func TestProbeCache(t *testing.T) {
+	t.Parallel()
+	name, db := newTestDB(t)
+	l := newLinter(t, db, name)
+	ctx := context.Background()
+	check := func(stmt string, wantProbes int) {
+		t.Helper()
+		l.Check(ctx, stmt)
+		if l.probes != wantProbes {
+			t.Errorf("after %s: %d probes, want %d", stmt, l.probes, wantProbes)
+		}
+	}
+	// What patch.Context's alter sends: the same change with INSTANT,
+	// INPLACE, then no algorithm; one probe answers all three.
+	check("ALTER TABLE `tabGL Entry` MODIFY account varchar(40), ALGORITHM=INSTANT", 1)
+	check("ALTER TABLE `tabGL Entry` MODIFY account varchar(40), ALGORITHM=INPLACE", 1)
+	check("ALTER TABLE `tabGL Entry` MODIFY account varchar(40)", 1)
+	// The same change on a table of the same definition is cached too.
+	check("ALTER TABLE `tabEmpty` MODIFY account varchar(40)", 1)
+	check("ALTER TABLE `tabGL Entry` MODIFY account varchar(41)", 2)
+	// A probe that fails is not cached: once the column exists, it works.
+	check("ALTER TABLE `tabGL Entry` ADD INDEX z (z)", 3)
+	if _, err := db.Exec("ALTER TABLE `tabGL Entry` ADD COLUMN z int"); err != nil {
+		t.Fatal(err)
+	}
+	check("ALTER TABLE `tabGL Entry` ADD INDEX z (z)", 4)
+	check("ALTER TABLE `tabGL Entry` ADD INDEX z (z)", 4)
+
+	scratch := l.scratch
+	if scratch == "" || scratch == name {
+		t.Fatalf("scratch database %q", scratch)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", scratch).Scan(&n); err != nil || n != 0 {
+		t.Errorf("scratch database %s left after Close (%d, %v)", scratch, n, err)
+	}
+}
+
+func TestNewWithoutDatabase(t *testing.T) {
+	t.Parallel()
+	_, db := newTestDB(t)
+	// The servertest handle has its database selected; New takes it.
+	l := newLinter(t, db, "")
+	if l.database == "" || len(l.rows) != 2 || l.rows["tabGL Entry"] == 0 {
+		t.Errorf("New read database %q with row counts %v", l.database, l.rows)
+	}
+	if !strings.HasPrefix(l.Server(), "MariaDB ") && !strings.HasPrefix(l.Server(), "MySQL ") {
+		t.Errorf("Server() = %q", l.Server())
+	}
+}
