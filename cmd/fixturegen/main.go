@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -81,10 +82,13 @@ func run(out string, level int, o fixtures.Options) (int64, error) {
 	var w io.Writer = os.Stdout
 	var f *os.File
 	if out != "" {
+		// Written beside out and renamed at the end, so that an interrupted
+		// run never leaves a partial file under a cached fixture's name.
 		var err error
-		if f, err = os.Create(out); err != nil {
-			return 0, err
+		if f, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp"); err != nil {
+			return 0, fmt.Errorf("create %s: %w", out, err)
 		}
+		defer os.Remove(f.Name())
 		defer f.Close()
 		w = f
 	}
@@ -120,6 +124,12 @@ func run(out string, level int, o fixtures.Options) (int64, error) {
 	if f != nil {
 		if err := f.Close(); err != nil {
 			return cw.n, fmt.Errorf("write %s: %w", name(out), err)
+		}
+		if err := os.Chmod(f.Name(), 0o644); err != nil {
+			return cw.n, fmt.Errorf("write %s: %w", out, err)
+		}
+		if err := os.Rename(f.Name(), out); err != nil {
+			return cw.n, fmt.Errorf("write %s: %w", out, err)
 		}
 	}
 	return cw.n, nil
