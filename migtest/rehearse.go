@@ -125,7 +125,7 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 	rc := rehearsal.Config{
 		Set: set, PatchID: cfg.patchID, Fixture: fixturePath, Cache: cacheFor(srv),
 		Idempotency: cfg.idempotency, CrashResume: cfg.crashResume, CrashPoints: cfg.crashPoints,
-		Logger: testLogger(t),
+		RowChanges: os.Getenv(fixture.EnvFixture) != "", Logger: testLogger(t),
 	}
 	if len(cfg.checks) > 0 {
 		rc.Check = func(db *sql.DB) {
@@ -139,7 +139,8 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 		t.Fatalf("rehearse %s: %v", label(cfg.patchID), err)
 	}
 	res := &Result{Before: rep.Before, After: rep.After, Changes: rep.Changes, Golden: cfg.golden}
-	t.Logf("rehearse %s on %s (%s): %d statements; changes:\n%s", label(cfg.patchID), filepath.Base(fixturePath), srv.Version(), rep.Statements, indent(rep.Changes.String()))
+	t.Logf("rehearse %s on %s (%s): %d statements; changes:\n%s\ntiming:\n%s", label(cfg.patchID), filepath.Base(fixturePath), srv.Version(), rep.Statements,
+		indent(rep.Changes.String()), indent(rehearsal.TimingTable(rep.Timing)))
 	if res.Golden == "" {
 		res.Golden = defaultGolden(t)
 	} else if !filepath.IsAbs(res.Golden) {

@@ -218,6 +218,7 @@ func (m *Migrator) runPending(ctx context.Context, o UpOptions, res *UpResult) e
 
 func (m *Migrator) runHook(ctx context.Context, name string, h patch.Hook) error {
 	pc := patch.NewContext(name, patch.NewDB(m.db, m.hook), patch.Config{Logger: m.log, Progress: m.progress})
+	ctx = patch.ContextWithID(ctx, name)
 	if err := safely(func() error { return h(ctx, pc) }); err != nil {
 		m.log.Error("hook failed", "hook", name, "err", err)
 		return &PatchError{ID: name, Err: err}
@@ -253,6 +254,7 @@ func (m *Migrator) runPatch(ctx context.Context, p patch.Patch, runID string) Pa
 	}
 	cfg := patch.Config{Logger: m.log, Store: store{m}, Progress: m.progress}
 	db := patch.NewDB(m.db, m.hook)
+	ctx = patch.ContextWithID(ctx, p.ID)
 	var pc *patch.Context
 	err = safely(func() error {
 		if !p.InTx {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // A Patch changes schema and/or data and runs once per database.
@@ -32,6 +33,42 @@ type Patch struct {
 	// Verify, if set, checks the patch's own result after Run; an error
 	// fails the patch.
 	Verify func(ctx context.Context, pc *Context) error
+
+	// MaxDuration, if set, is the longest the patch may run in a rehearsal
+	// (on a production-sized fixture: MIGTEST_FIXTURE); longer fails it.
+	MaxDuration time.Duration
+	// MaxLock, if set, is the longest one statement that locks rows or a
+	// table (DDL, UPDATE, DELETE, INSERT ... SELECT, or a transaction from
+	// BEGIN to COMMIT) may take in a rehearsal; longer fails it.
+	MaxLock time.Duration
+	// Rows, if set, says how the patch changes row counts, so that a
+	// rehearsal on a dump with other counts than the golden's can still
+	// check them; tables not listed must keep their counts.
+	Rows []RowChange
+}
+
+// RowChange says how a patch changes the row count of Table:
+// after = before + Delta + PerRow × (rows of PerRowOf before the patch).
+// The zero RowChange{Table: t} means t keeps its count.
+type RowChange struct {
+	Table    string
+	PerRowOf string
+	PerRow   int64
+	Delta    int64
+}
+
+type idKey struct{}
+
+// ContextWithID returns ctx carrying the ID of the patch it runs, so a
+// StatementHook can tell which patch a statement belongs to.
+func ContextWithID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, idKey{}, id)
+}
+
+// IDFromContext returns the patch ID set by ContextWithID, or "".
+func IDFromContext(ctx context.Context) string {
+	id, _ := ctx.Value(idKey{}).(string)
+	return id
 }
 
 // Hook runs before or after the patches of an up that has something to do.

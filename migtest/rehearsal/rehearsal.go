@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
+	"time"
 
 	"github.com/migtest/migtest/migtest/fixture"
 	"github.com/migtest/migtest/migtest/migrate"
@@ -41,6 +42,10 @@ type Config struct {
 	// Check, if set, is called with the migrated database before the checks
 	// that change it.
 	Check func(db *sql.DB)
+	// RowChanges checks row counts by the patch under test's declared
+	// Patch.Rows rather than by the golden's absolute counts: for a fixture
+	// whose counts the golden does not know (MIGTEST_FIXTURE).
+	RowChanges bool
 	// Logger receives the engine's logs (discarded when nil).
 	Logger *slog.Logger
 }
@@ -55,6 +60,9 @@ type Report struct {
 	Changes snapshot.Diff
 	// Statements counts the statements the patch under test (or the set) ran.
 	Statements int
+	// Timing has, per patch run, its duration, statements and longest
+	// lock, with its budgets; broken budgets are also in Problems.
+	Timing []PatchTiming
 	// Problems are the failed idempotency and crash-resume checks, one line
 	// (or block) each; empty when all passed.
 	Problems []string
@@ -93,10 +101,18 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	var count atomic.Int64
-	if _, err := r.up(ctx, db, target, func(context.Context, string) error { count.Add(1); return nil }); err != nil {
+	tm := newTimer()
+	res, err := r.up(ctx, db, target, func(ctx context.Context, q string) error { count.Add(1); return tm.hook(ctx, q) })
+	if err != nil {
 		return rep, err
 	}
 	rep.Statements = int(count.Load())
+	durations := map[string]time.Duration{}
+	for _, p := range res.Patches {
+		durations[p.ID] = time.Duration(p.Duration * float64(time.Second))
+	}
+	rep.Timing = tm.finish(target, durations)
+	rep.Problems = append(rep.Problems, budgetProblems(rep.Timing)...)
 	if rep.After, err = snapshot.Take(ctx, db, name); err != nil {
 		return rep, err
 	}
@@ -104,6 +120,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, err
 	}
 	rep.Changes = snapshot.Compare(rep.Before, rep.After)
+	if cfg.RowChanges && cfg.PatchID != "" {
+		p, _ := cfg.Set.Lookup(cfg.PatchID)
+		rep.Problems = append(rep.Problems, CheckRows(p, rep.Before, rep.After)...)
+	}
 	if cfg.Check != nil {
 		cfg.Check(db)
 	}
