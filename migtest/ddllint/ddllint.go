@@ -29,6 +29,11 @@
 //     INPLACE rebuild of a table with rows under the threshold, an index
 //     build (NOCOPY) on a big table, a probe that failed.
 //
+// On MariaDB the lint's own statements wait at most 5 s for a metadata lock
+// (a patch's connection may hold one while the hook runs); what it cannot
+// read then becomes an info finding of rule "lint". On MySQL there is no
+// NOCOPY: an ALTER that is not INSTANT but INPLACE counts as a rebuild.
+//
 // Row counts are information_schema estimates; WithRowCounts gives the
 // production counts (from a snapshot) so that a rehearsal on a small fixture
 // judges "big" as production would.
@@ -227,6 +232,19 @@ func (l *Linter) Close() error {
 	return nil
 }
 
+// lockWait is how long the lint's own statements wait for a metadata lock
+// (on MariaDB) before giving up: the lint runs before a patch's statement,
+// possibly while the patch's connection holds a lock.
+const lockWait = 5
+
+// timed bounds the metadata lock wait of q on MariaDB.
+func (l *Linter) timed(q string) string {
+	if !l.mariadb {
+		return q
+	}
+	return fmt.Sprintf("SET STATEMENT lock_wait_timeout=%d FOR %s", lockWait, q)
+}
+
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
 
 func (l *Linter) qualified(t tableRef) string {
@@ -246,7 +264,7 @@ func (l *Linter) facts(ctx context.Context, t tableRef) (*tableFacts, error) {
 	if schema == "" {
 		schema = l.database
 	}
-	rs, err := l.db.QueryContext(ctx, "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COALESCE(CHARACTER_SET_NAME, '') FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", schema, t.name)
+	rs, err := l.db.QueryContext(ctx, l.timed("SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COALESCE(CHARACTER_SET_NAME, '') FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?"), schema, t.name)
 	if err != nil {
 		return f, fmt.Errorf("read the columns of %s: %w", t, err)
 	}
@@ -275,14 +293,14 @@ func (l *Linter) facts(ctx context.Context, t tableRef) (*tableFacts, error) {
 	}
 	n, ok := l.rows[t.name]
 	if !ok || !local {
-		if err := l.db.QueryRowContext(ctx, "SELECT COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", schema, t.name).Scan(&n); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := l.db.QueryRowContext(ctx, l.timed("SELECT COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?"), schema, t.name).Scan(&n); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return f, fmt.Errorf("read the row count of %s: %w", t, err)
 		}
 	}
 	f.rows, f.hasRows = n, n > 0
 	if !f.hasRows {
 		var one int
-		err := l.db.QueryRowContext(ctx, "SELECT 1 FROM "+l.qualified(t)+" LIMIT 1").Scan(&one)
+		err := l.db.QueryRowContext(ctx, l.timed("SELECT 1 FROM "+l.qualified(t)+" LIMIT 1")).Scan(&one)
 		switch {
 		case err == nil:
 			f.hasRows = true
@@ -301,7 +319,7 @@ func (l *Linter) probe(ctx context.Context, st *statement) probeResult {
 		return probeResult{algo: algoInstant}
 	}
 	var name, create string
-	if err := l.db.QueryRowContext(ctx, "SHOW CREATE TABLE "+l.qualified(st.table)).Scan(&name, &create); err != nil {
+	if err := l.db.QueryRowContext(ctx, l.timed("SHOW CREATE TABLE "+l.qualified(st.table))).Scan(&name, &create); err != nil {
 		return probeResult{algo: algoUnknown, reason: fmt.Sprintf("SHOW CREATE TABLE %s: %v", st.table, err)}
 	}
 	_, body, _ := strings.Cut(create, "\n") // without the table's name
@@ -328,7 +346,7 @@ func (l *Linter) probeOnce(ctx context.Context, st *statement, clauses string) p
 	l.probes++
 	l.seq++
 	probe := quoteIdent(l.scratch) + "." + quoteIdent(fmt.Sprintf("probe_%d", l.seq))
-	if _, err := l.db.ExecContext(ctx, "CREATE TABLE "+probe+" LIKE "+l.qualified(st.table)); err != nil {
+	if _, err := l.db.ExecContext(ctx, l.timed("CREATE TABLE "+probe+" LIKE "+l.qualified(st.table))); err != nil {
 		return probeResult{algo: algoUnknown, reason: fmt.Sprintf("copy the definition of %s: %v", st.table, err)}
 	}
 	defer l.db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+probe) //nolint:errcheck // best effort; Close drops the database

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/migtest/migtest/migtest/server/servertest"
 )
@@ -199,5 +200,41 @@ func TestNewWithoutDatabase(t *testing.T) {
 	}
 	if !strings.HasPrefix(l.Server(), "MariaDB ") && !strings.HasPrefix(l.Server(), "MySQL ") {
 		t.Errorf("Server() = %q", l.Server())
+	}
+}
+
+// TestCheckLockedTable checks that a lock held by the patch's own connection
+// (here LOCK TABLES ... WRITE) makes Check give up on what it cannot read,
+// rather than wait for a lock that is only released after it returns.
+func TestCheckLockedTable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out the lint's lock timeout")
+	}
+	t.Parallel()
+	name, db := newTestDB(t)
+	l := newLinter(t, db, name)
+	if !l.mariadb {
+		t.Skipf("the lock timeout is MariaDB's SET STATEMENT; the server is %s", l.Server())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "LOCK TABLES `tabGL Entry` WRITE"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(context.Background(), "UNLOCK TABLES") //nolint:errcheck
+	fs := l.Check(ctx, "ALTER TABLE `tabGL Entry` FORCE")
+	if ctx.Err() != nil {
+		t.Fatal("Check waited for the lock")
+	}
+	if got := kinds(fs); got != "info lint" {
+		t.Errorf("Check on a locked table gave %q, want info lint", got)
+		for _, f := range fs {
+			t.Log(f)
+		}
 	}
 }
