@@ -178,6 +178,16 @@ type Run struct {
 // lastRun returns the newest run-log row of kind "up" with one of the
 // states given (any when none), or nil.
 func (m *Migrator) lastRun(ctx context.Context, states ...string) (*Run, error) {
+	return m.lastRunWhere(ctx, "", states...)
+}
+
+// LastBackup returns the newest up run that took a backup, or nil: the
+// backup a rollback restores.
+func (m *Migrator) LastBackup(ctx context.Context) (*Run, error) {
+	return m.lastRunWhere(ctx, "backup_file IS NOT NULL AND backup_file <> ''")
+}
+
+func (m *Migrator) lastRunWhere(ctx context.Context, where string, states ...string) (*Run, error) {
 	_, ok, err := m.tablesExist(ctx)
 	if err != nil || !ok {
 		return nil, err
@@ -185,6 +195,9 @@ func (m *Migrator) lastRun(ctx context.Context, states ...string) (*Run, error) 
 	q := `SELECT run_id, kind, status, ` + timeCol("started") + `, ` + timeCol("finished") + `, patches_run, COALESCE(patches,''), COALESCE(error,''),
   COALESCE(backup_file,''), COALESCE(backup_sha256,''), COALESCE(host,''), COALESCE(pid,0), COALESCE(tool_version,''), COALESCE(note,'')
 FROM ` + m.q(m.runTable) + ` WHERE kind = 'up'`
+	if where != "" {
+		q += " AND " + where
+	}
 	var args []any
 	if len(states) > 0 {
 		q += " AND status IN (?" + repeat(", ?", len(states)-1) + ")"
@@ -243,4 +256,71 @@ func (s store) SaveSteps(ctx context.Context, db *patch.DB, id string, steps []p
 	}
 	_, err = db.Exec(ctx, "UPDATE "+s.m.q(s.m.patchTable)+" SET steps = ? WHERE id = ?", string(b), id)
 	return err
+}
+
+// Runs returns every row of the run log, oldest first (none when the log
+// does not exist yet).
+func (m *Migrator) Runs(ctx context.Context) ([]Run, error) {
+	_, ok, err := m.tablesExist(ctx)
+	if err != nil || !ok {
+		return nil, err
+	}
+	rows, err := m.db.QueryContext(ctx, `SELECT run_id, kind, status, `+timeCol("started")+`, `+timeCol("finished")+`, patches_run, COALESCE(patches,''), COALESCE(error,''),
+  COALESCE(backup_file,''), COALESCE(backup_sha256,''), COALESCE(host,''), COALESCE(pid,0), COALESCE(tool_version,''), COALESCE(note,'')
+FROM `+m.q(m.runTable)+` ORDER BY started, run_id`)
+	if err != nil {
+		return nil, fmt.Errorf("read run log %s: %w", m.runTable, err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var r Run
+		var started, finished sql.NullString
+		var patches string
+		if err := rows.Scan(&r.RunID, &r.Kind, &r.State, &started, &finished, &r.PatchesRun, &patches, &r.Error,
+			&r.BackupFile, &r.BackupSHA256, &r.Host, &r.PID, &r.ToolVersion, &r.Note); err != nil {
+			return nil, fmt.Errorf("read run log %s: %w", m.runTable, err)
+		}
+		r.Started, r.Finished = parseTime(started), parseTime(finished)
+		if patches != "" {
+			_ = json.Unmarshal([]byte(patches), &r.Patches)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// AddRuns writes runs into the run log (creating the log tables if
+// needed), keeping rows that are there already. A rollback uses it to keep
+// the audit trail that the restored backup does not have, and to record
+// itself (Kind "rollback").
+func (m *Migrator) AddRuns(ctx context.Context, runs ...Run) error {
+	if err := m.ensureTables(ctx); err != nil {
+		return err
+	}
+	for _, r := range runs {
+		var patches any
+		if len(r.Patches) > 0 {
+			b, _ := json.Marshal(r.Patches)
+			patches = string(b)
+		}
+		if r.RunID == "" {
+			r.RunID = newRunID()
+		}
+		if r.Host == "" {
+			r.Host, r.PID, r.ToolVersion = m.host, m.pid, m.toolVersion
+		}
+		var finished any
+		if !r.Finished.IsZero() {
+			finished = fmtTime(r.Finished)
+		}
+		if _, err := m.db.ExecContext(ctx, "INSERT IGNORE INTO "+m.q(m.runTable)+
+			" (run_id, kind, status, started, finished, patches_run, patches, error, backup_file, backup_sha256, host, pid, tool_version, note)"+
+			" VALUES (?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''))",
+			r.RunID, r.Kind, r.State, fmtTime(r.Started), finished, r.PatchesRun, patches, r.Error, r.BackupFile, r.BackupSHA256,
+			r.Host, r.PID, r.ToolVersion, r.Note); err != nil {
+			return fmt.Errorf("run log %s: %w", m.runTable, err)
+		}
+	}
+	return nil
 }

@@ -1,0 +1,402 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/migtest/migtest/migtest/dump"
+	"github.com/migtest/migtest/migtest/migrate"
+	"github.com/migtest/migtest/migtest/snapshot"
+)
+
+func (a *app) backupCommand() *cobra.Command {
+	var out, files, verify string
+	cmd := &cobra.Command{
+		Use:   "backup",
+		Short: "Write a consistent .sql.gz backup (and a manifest) of the database",
+		Long: `backup writes one consistent .sql.gz dump of the database that the stock
+mariadb client restores as is, with a manifest beside it (FILE.manifest.json:
+server version, tables and row counts, size, sha256). It writes to a temporary
+name and renames when complete, mode 0600. --with-files DIR also archives a
+site's files directory. --verify FILE re-reads a backup and checks it.`,
+		Example: `  migrate backup --dsn 'user:pass@tcp(db:3306)/site1' --out /var/backups/site1.sql.gz
+  migrate backup --site-config sites/site1/site_config.json --out site1.sql.gz --with-files sites/site1
+  migrate backup --verify /var/backups/site1.sql.gz`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if verify != "" {
+				if out != "" {
+					return usageErrorf("--verify and --out contradict each other: --verify checks an existing backup")
+				}
+				m, err := dump.Verify(ctx, verify)
+				if err != nil {
+					return withCode(ExitMismatch, err)
+				}
+				fmt.Fprintf(a.stdout, "ok %s: %d tables, %s, sha256 %s\n", verify, len(m.Tables), human(m.Bytes), m.SHA256)
+				return nil
+			}
+			if out == "" {
+				return usageErrorf("backup needs --out FILE.sql.gz (or --verify FILE)")
+			}
+			t, err := a.resolveTarget()
+			if err != nil {
+				return err
+			}
+			db, err := a.open(ctx, t)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			m, err := a.backup(ctx, db, t, out, files)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%s: %d tables, %s in %s, sha256 %s\n", out, len(m.Tables), human(m.Bytes), time.Duration(m.Duration).Round(time.Millisecond), m.SHA256)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "backup `FILE` to write (.sql.gz)")
+	cmd.Flags().StringVar(&files, "with-files", "", "also archive this site files `DIR` beside the dump")
+	cmd.Flags().StringVar(&verify, "verify", "", "check an existing backup `FILE` (gzip, completeness, sha256) instead")
+	return cmd
+}
+
+// backup writes a backup of t to path with a progress bar.
+func (a *app) backup(ctx context.Context, db *sql.DB, t *target, path, files string) (*dump.Manifest, error) {
+	if err := checkWritableDir(filepath.Dir(path)); err != nil {
+		return nil, usageErrorf("--out %s: %v", path, err)
+	}
+	opts := []dump.BackupOption{dump.WithToolVersion(Version)}
+	if files != "" {
+		if st, err := os.Stat(files); err != nil || !st.IsDir() {
+			return nil, usageErrorf("--with-files %s is not a directory; give the site's files directory", files)
+		}
+		opts = append(opts, dump.WithFiles(files))
+	}
+	if bar := a.byteBar("backup", -1); bar != nil {
+		opts = append(opts, dump.WithBackupProgress(func(p dump.Progress) { _ = bar.Set64(p.Bytes) }))
+		defer bar.Finish() //nolint:errcheck // display only
+	}
+	// The backup gets a pool of its own: its connections carry session
+	// settings and snapshots that must not leak into the run's pool.
+	own, err := sql.Open("mysql", t.DSN())
+	if err != nil {
+		return nil, err
+	}
+	defer own.Close()
+	a.log.Info("backup started", "database", t.name, "file", path)
+	m, err := dump.Backup(ctx, own, t.name, path, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("backup of %s: %w", t.name, err)
+	}
+	a.log.Info("backup done", "file", path, "bytes", m.Bytes, "tables", len(m.Tables), "took", time.Duration(m.Duration).Round(time.Millisecond))
+	return m, nil
+}
+
+// backupBefore takes the backup of an up run into dir and returns its path and sha256.
+func (a *app) backupBefore(ctx context.Context, db *sql.DB, t *target, dir string) (string, string, error) {
+	name := fmt.Sprintf("%s-%s.sql.gz", safeName(t.site), time.Now().UTC().Format("20060102T150405Z"))
+	path, err := filepath.Abs(filepath.Join(dir, name))
+	if err != nil {
+		return "", "", err
+	}
+	m, err := a.backup(ctx, db, t, path, "")
+	if err != nil {
+		return "", "", err
+	}
+	return path, m.SHA256, nil
+}
+
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ' ' || r == ':' {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+func (a *app) restoreCommand() *cobra.Command {
+	var file string
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "restore",
+		Short: "Restore a .sql or .sql.gz backup into the database",
+		Long: `restore loads a .sql or .sql.gz dump (ours, mariadb-dump, mysqldump or a
+bench backup; recognised by content; "-" reads stdin) into the DSN's database.
+It refuses a database that holds tables, views or routines unless --force,
+which empties it first. CREATE DATABASE and USE in the dump are redirected to
+the target database. On failure the target is emptied again and the error says
+so; it never looks complete.`,
+		Example: `  migrate restore --dsn 'user:pass@tcp(db:3306)/site1_copy' --file site1.sql.gz
+  zcat site1.sql.gz | migrate restore --dsn 'user:pass@tcp(db:3306)/scratch' --file - --force`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if file == "" {
+				return usageErrorf("restore needs --file FILE (.sql, .sql.gz, or - for stdin)")
+			}
+			t, err := a.resolveTarget()
+			if err != nil {
+				return err
+			}
+			return a.restoreFile(cmd.Context(), t.DSN(), t.name, file, force)
+		},
+	}
+	cmd.Flags().StringVar(&file, "file", "", "dump `FILE` to restore (.sql or .sql.gz; - for stdin)")
+	cmd.Flags().BoolVar(&force, "force", false, "empty a database that is not empty before restoring")
+	return cmd
+}
+
+// restoreFile restores file into database through dsn, refusing a non-empty
+// database unless force.
+func (a *app) restoreFile(ctx context.Context, dsnStr, database, file string, force bool) error {
+	var r io.Reader
+	var size int64 = -1
+	if file == "-" {
+		r = os.Stdin
+	} else {
+		f, err := os.Open(file)
+		if err != nil {
+			return usageErrorf("cannot read the dump %s: %v; give an existing .sql or .sql.gz file", file, err)
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil {
+			size = st.Size()
+		}
+		r = f
+	}
+	db, err := sql.Open("mysql", dsnStr)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := objectCount(ctx, db, database)
+	if err != nil {
+		return fmt.Errorf("restore into %s: %w", database, err)
+	}
+	if n > 0 {
+		if !force {
+			return usageErrorf("database %s is not empty (%d tables, views or routines); restore into an empty database or pass --force to replace its contents", database, n)
+		}
+		a.log.Warn("emptying the database before the restore (--force)", "database", database, "objects", n)
+		if err := emptyDatabase(ctx, db, database); err != nil {
+			return err
+		}
+	}
+	opts := []dump.RestoreOption{dump.WithRestoreLogger(a.log)}
+	if bar := a.byteBar("restore", size); bar != nil {
+		opts = append(opts, dump.WithRestoreProgress(func(p dump.Progress) { _ = bar.Set64(p.Bytes) }))
+		defer bar.Finish() //nolint:errcheck // display only
+	}
+	a.log.Info("restore started", "database", database, "file", file)
+	st, err := dump.Restore(ctx, db, database, r, opts...)
+	if err != nil {
+		return fmt.Errorf("restore %s into %s: %w", file, database, err)
+	}
+	a.log.Info("restore done", "database", database, "tables", st.Tables, "statements", st.Statements, "rows", st.Rows, "took", st.Duration.Round(time.Millisecond))
+	return nil
+}
+
+// objectCount counts the tables, views and routines in database.
+func objectCount(ctx context.Context, db *sql.DB, database string) (int, error) {
+	var n, r int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?", database).Scan(&n); err != nil {
+		return 0, err
+	}
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?", database).Scan(&r); err != nil {
+		return 0, err
+	}
+	return n + r, nil
+}
+
+// emptyDatabase drops every table, view, sequence, routine and event in database.
+func emptyDatabase(ctx context.Context, db *sql.DB, database string) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	q := func(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+	var stmts []string
+	rows, err := conn.QueryContext(ctx, "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_TYPE = 'VIEW' DESC", database)
+	if err != nil {
+		return fmt.Errorf("empty %s: %w", database, err)
+	}
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			rows.Close()
+			return err
+		}
+		switch typ {
+		case "VIEW":
+			stmts = append(stmts, "DROP VIEW IF EXISTS "+q(database)+"."+q(name))
+		case "SEQUENCE":
+			stmts = append(stmts, "DROP SEQUENCE IF EXISTS "+q(database)+"."+q(name))
+		default:
+			stmts = append(stmts, "DROP TABLE IF EXISTS "+q(database)+"."+q(name))
+		}
+	}
+	rows.Close()
+	rows, err = conn.QueryContext(ctx, "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?", database)
+	if err != nil {
+		return fmt.Errorf("empty %s: %w", database, err)
+	}
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			rows.Close()
+			return err
+		}
+		stmts = append(stmts, "DROP "+typ+" IF EXISTS "+q(database)+"."+q(name))
+	}
+	rows.Close()
+	rows, err = conn.QueryContext(ctx, "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?", database)
+	if err == nil {
+		for rows.Next() {
+			var name string
+			if rows.Scan(&name) == nil {
+				stmts = append(stmts, "DROP EVENT IF EXISTS "+q(database)+"."+q(name))
+			}
+		}
+		rows.Close()
+	}
+	if _, err := conn.ExecContext(ctx, "SET SESSION foreign_key_checks = 0"); err != nil {
+		return err
+	}
+	for _, s := range stmts {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("empty %s: %s: %w", database, s, err)
+		}
+	}
+	return nil
+}
+
+func (a *app) rollbackCommand() *cobra.Command {
+	var file, backupDir string
+	var yes, noSafety bool
+	cmd := &cobra.Command{
+		Use:   "rollback",
+		Short: "Restore the backup the last up took (after a safety backup of the current state)",
+		Long: `rollback restores the backup recorded by the last up (or --backup FILE) into
+the database, replacing its contents. First it takes a safety backup of the
+current state into --backup-dir, so a rollback can itself be undone. It asks
+for confirmation on a terminal; elsewhere pass --yes.`,
+		Example: `  migrate rollback --dsn 'user:pass@tcp(db:3306)/site1' --yes
+  migrate rollback --site-config sites/site1/site_config.json --backup /var/backups/site1-20261124T020000Z.sql.gz`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			m, db, t, err := a.migrator(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if file == "" {
+				run, err := m.LastBackup(ctx)
+				if err != nil {
+					return err
+				}
+				if run == nil {
+					return usageErrorf("no backup recorded by a previous up on %s; name one with --backup FILE", t.name)
+				}
+				file = run.BackupFile
+				a.log.Info("rolling back to the backup of run", "run_id", run.RunID, "started", run.Started, "backup", file)
+			}
+			if _, err := os.Stat(file); err != nil {
+				return usageErrorf("backup %s cannot be read: %v; name an existing backup with --backup FILE", file, err)
+			}
+			if !yes {
+				if err := a.confirm(fmt.Sprintf("Replace the contents of %s with %s?", t.name, file)); err != nil {
+					return err
+				}
+			}
+			history, err := m.Runs(ctx)
+			if err != nil {
+				return err
+			}
+			safety := ""
+			if !noSafety {
+				var err error
+				safety, _, err = a.backupBefore(ctx, db, &target{cfg: t.cfg, name: t.name, site: t.site + "-before-rollback"}, backupDir)
+				if err != nil {
+					return fmt.Errorf("safety backup before rollback failed, nothing was changed: %w", err)
+				}
+				fmt.Fprintf(a.stdout, "safety backup: %s (undo the rollback with: migrate rollback --backup %s)\n", safety, safety)
+			}
+			started := time.Now().UTC()
+			if err := a.restoreFile(ctx, t.DSN(), t.name, file, true); err != nil {
+				return fmt.Errorf("rollback: %w; the safety backup holds the state before the rollback", err)
+			}
+			// The patch log is the backup's (it matches the data); the run log
+			// keeps its history and records the rollback.
+			note := "restored " + file
+			if safety != "" {
+				note += "; safety backup " + safety
+			}
+			if err := m.AddRuns(ctx, append(history, migrate.Run{Kind: "rollback", State: "done", Started: started,
+				Finished: time.Now().UTC(), BackupFile: file, Note: note})...); err != nil {
+				a.log.Warn("restored, but could not record the rollback in the run log", "err", err)
+			}
+			fmt.Fprintf(a.stdout, "rolled back %s to %s\n", t.name, file)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&file, "backup", "", "restore this backup `FILE` instead of the last up's")
+	cmd.Flags().StringVar(&backupDir, "backup-dir", "backups", "directory for the safety backup")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&noSafety, "no-safety-backup", false, "skip the safety backup of the current state")
+	return cmd
+}
+
+// confirm asks on a terminal; elsewhere it needs --yes.
+func (a *app) confirm(question string) error {
+	in, ok := os.Stdin, term.IsTerminal(int(os.Stdin.Fd()))
+	if !ok {
+		return usageErrorf("%s Not on a terminal: pass --yes to confirm", question)
+	}
+	fmt.Fprintf(a.stderr, "%s [y/N] ", question)
+	line, _ := bufio.NewReader(in).ReadString('\n')
+	if s := strings.ToLower(strings.TrimSpace(line)); s != "y" && s != "yes" {
+		return fmt.Errorf("not confirmed; nothing was changed")
+	}
+	return nil
+}
+
+// inspect takes a snapshot of the database for reports.
+func (a *app) inspect(ctx context.Context, db *sql.DB, database string) (*snapshot.Snapshot, error) {
+	s, err := snapshot.Take(ctx, db, database)
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", database, err)
+	}
+	return s, nil
+}
+
+// fill records tables and row counts before and after, and the changes.
+func (r *upReport) fill(before, after *snapshot.Snapshot) {
+	rows := func(s *snapshot.Snapshot) map[string]int64 {
+		m := make(map[string]int64, len(s.Tables))
+		for _, t := range s.Tables {
+			m[t.Name] = t.Rows
+		}
+		return m
+	}
+	r.TablesBefore, r.TablesAfter = len(before.Tables), len(after.Tables)
+	r.RowsBefore, r.RowsAfter = rows(before), rows(after)
+	for _, l := range strings.Split(strings.TrimSpace(snapshot.Compare(before, after).String()), "\n") {
+		if l != "" {
+			r.Changes = append(r.Changes, l)
+		}
+	}
+}
