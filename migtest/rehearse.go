@@ -25,6 +25,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/migtest/migtest/migtest/ddllint"
 	"github.com/migtest/migtest/migtest/dump"
 	"github.com/migtest/migtest/migtest/fixture"
 	"github.com/migtest/migtest/migtest/patch"
@@ -125,7 +126,7 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 	rc := rehearsal.Config{
 		Set: set, PatchID: cfg.patchID, Fixture: fixturePath, Cache: cacheFor(srv),
 		Idempotency: cfg.idempotency, CrashResume: cfg.crashResume, CrashPoints: cfg.crashPoints,
-		RowChanges: os.Getenv(fixture.EnvFixture) != "", Logger: testLogger(t),
+		RowChanges: os.Getenv(fixture.EnvFixture) != "", Lint: true, Logger: testLogger(t),
 	}
 	if len(cfg.checks) > 0 {
 		rc.Check = func(db *sql.DB) {
@@ -141,6 +142,11 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 	res := &Result{Before: rep.Before, After: rep.After, Changes: rep.Changes, Golden: cfg.golden}
 	t.Logf("rehearse %s on %s (%s): %d statements; changes:\n%s\ntiming:\n%s", label(cfg.patchID), filepath.Base(fixturePath), srv.Version(), rep.Statements,
 		indent(rep.Changes.String()), indent(rehearsal.TimingTable(rep.Timing)))
+	for _, f := range rep.Lint {
+		if f.Severity != ddllint.Info {
+			t.Logf("rehearse %s: ddl lint: %s", label(cfg.patchID), f)
+		}
+	}
 	if res.Golden == "" {
 		res.Golden = defaultGolden(t)
 	} else if !filepath.IsAbs(res.Golden) {

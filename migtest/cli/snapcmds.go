@@ -277,7 +277,7 @@ func (a *app) rehearse(ctx context.Context, o rehearseOpts) error {
 	}
 	rep, err := rehearsal.Run(ctx, rehearsal.Config{
 		Set: a.set, PatchID: patchID, Fixture: fixtureFile, Cache: fixture.NewCache(srv, restore),
-		Idempotency: idem, CrashResume: crash, RowChanges: schemaOnly, Logger: a.log,
+		Idempotency: idem, CrashResume: crash, RowChanges: schemaOnly, Lint: true, ProductionRows: rowsOf(prod), Logger: a.log,
 	})
 	if err != nil {
 		return fmt.Errorf("rehearsal: %w", err)
@@ -285,6 +285,12 @@ func (a *app) rehearse(ctx context.Context, o rehearseOpts) error {
 	fmt.Fprintf(a.stdout, "rehearsal of %s on %s (%s, %s): %d statements\n", label(patchID), fixtureFile, srv.Provider(), srv.Version(), rep.Statements)
 	fmt.Fprintln(a.stdout, "changes:")
 	writeIndented(a.stdout, rep.Changes.String())
+	if len(rep.Lint) > 0 {
+		fmt.Fprintln(a.stdout, "ddl lint:")
+		for _, f := range rep.Lint {
+			fmt.Fprintln(a.stdout, "  "+f.String())
+		}
+	}
 	fmt.Fprintln(a.stdout, "timing:")
 	writeIndented(a.stdout, rehearsal.TimingTable(rep.Timing))
 	if prod != nil {
@@ -370,4 +376,16 @@ func writeBytesAtomic(path string, b []byte, mode os.FileMode) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// rowsOf returns the row counts of s by table, or nil.
+func rowsOf(s *snapshot.Snapshot) map[string]int64 {
+	if s == nil {
+		return nil
+	}
+	m := make(map[string]int64, len(s.Tables))
+	for _, t := range s.Tables {
+		m[t.Name] = t.Rows
+	}
+	return m
 }

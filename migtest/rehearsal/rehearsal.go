@@ -12,9 +12,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/migtest/migtest/migtest/ddllint"
 	"github.com/migtest/migtest/migtest/fixture"
 	"github.com/migtest/migtest/migtest/migrate"
 	"github.com/migtest/migtest/migtest/patch"
@@ -46,6 +48,13 @@ type Config struct {
 	// Patch.Rows rather than by the golden's absolute counts: for a fixture
 	// whose counts the golden does not know (MIGTEST_FIXTURE).
 	RowChanges bool
+	// Lint checks every DDL statement of the run with package ddllint
+	// (table rebuilds, dropped data, NOT NULL without default, lossy type
+	// changes) and reports the findings in Report.Lint.
+	Lint bool
+	// ProductionRows, if set, are the row counts the lint judges "big"
+	// tables by (e.g. a production snapshot's), instead of the fixture's.
+	ProductionRows map[string]int64
 	// Logger receives the engine's logs (discarded when nil).
 	Logger *slog.Logger
 }
@@ -63,6 +72,8 @@ type Report struct {
 	// Timing has, per patch run, its duration, statements and longest
 	// lock, with its budgets; broken budgets are also in Problems.
 	Timing []PatchTiming
+	// Lint are the DDL lint's findings on the statements of the run.
+	Lint []ddllint.Finding
 	// Problems are the failed idempotency and crash-resume checks, one line
 	// (or block) each; empty when all passed.
 	Problems []string
@@ -102,7 +113,29 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	var count atomic.Int64
 	tm := newTimer()
-	res, err := r.up(ctx, db, target, func(ctx context.Context, q string) error { count.Add(1); return tm.hook(ctx, q) })
+	var lint *ddllint.Linter
+	if cfg.Lint {
+		var opts []ddllint.Option
+		if cfg.ProductionRows != nil {
+			opts = append(opts, ddllint.WithRowCounts(cfg.ProductionRows))
+		}
+		if lint, err = ddllint.New(ctx, db, name, opts...); err != nil {
+			return rep, fmt.Errorf("ddl lint: %w", err)
+		}
+		defer lint.Close()
+	}
+	var lintMu sync.Mutex
+	res, err := r.up(ctx, db, target, func(ctx context.Context, q string) error {
+		count.Add(1)
+		if lint != nil {
+			if fs := lint.Check(ctx, q); len(fs) > 0 {
+				lintMu.Lock()
+				rep.Lint = append(rep.Lint, fs...)
+				lintMu.Unlock()
+			}
+		}
+		return tm.hook(ctx, q)
+	})
 	if err != nil {
 		return rep, err
 	}

@@ -177,3 +177,27 @@ func TestCrashPoints(t *testing.T) {
 		}
 	}
 }
+
+func TestLint(t *testing.T) {
+	fx, cache := demo(t)
+	drop := patch.Patch{
+		ID:          "v1.drop_city",
+		Description: "drop a column that has data",
+		Run: func(ctx context.Context, pc *patch.Context) error {
+			return pc.DropColumn(ctx, "tabAddress", "city")
+		},
+	}
+	rep, err := rehearsal.Run(context.Background(), rehearsal.Config{Set: patch.Set{Patches: []patch.Patch{drop}}, Fixture: fx, Cache: cache, Lint: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, f := range rep.Lint {
+		if f.Table == "tabAddress" && strings.Contains(f.String(), "city") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("dropping a column with data gave no lint finding; findings: %v", rep.Lint)
+	}
+}
