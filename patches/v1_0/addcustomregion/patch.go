@@ -15,6 +15,8 @@ var Patch = patch.Patch{
 	Description: "Add the custom_region Custom Field to Customer and backfill 'North'",
 	Run:         run,
 	Verify:      verify,
+	// One Custom Field row; every other table keeps its count.
+	Rows: []patch.RowChange{{Table: "tabCustom Field", Delta: 1}},
 }
 
 func run(ctx context.Context, pc *patch.Context) error {

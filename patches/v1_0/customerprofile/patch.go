@@ -16,6 +16,12 @@ var Patch = patch.Patch{
 	ID:          "v1_0.customer_profile",
 	Description: "Create Customer Profile (name, email, region, invoice totals) from Customer, in steps with a backup copy",
 	Run:         run,
+	// One profile per customer, a backup copy of tabCustomer, one DocType.
+	Rows: []patch.RowChange{
+		{Table: "tabDocType", Delta: 1},
+		{Table: Table, PerRowOf: "tabCustomer", PerRow: 1},
+		{Table: "_backup_tabCustomer_v1_0_customer_profile", PerRowOf: "tabCustomer", PerRow: 1},
+	},
 }
 
 // Table is the new doctype's table.

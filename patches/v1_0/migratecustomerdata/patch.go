@@ -22,6 +22,8 @@ var Patch = patch.Patch{
 	Description: "Fill Customer full name, primary email and migration status from the primary Contact, in batches",
 	Run:         run,
 	Verify:      verify,
+	// Four Custom Field rows; every other table keeps its count.
+	Rows: []patch.RowChange{{Table: "tabCustom Field", Delta: 4}},
 }
 
 var columns = []struct{ name, def, label, fieldtype string }{
