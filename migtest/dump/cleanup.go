@@ -66,7 +66,7 @@ func (l *loader) cleanup() string {
 	if err != nil {
 		return fmt.Sprintf("; could not connect to drop what it had created (%v): the database %s is incomplete, drop it", err, quoteIdent(l.target))
 	}
-	defer conn.Close()
+	defer discard(conn)
 	now, err := listObjects(ctx, conn, l.target)
 	if err != nil {
 		return fmt.Sprintf("; could not list what it had created (%v): the database %s is incomplete, drop it", err, quoteIdent(l.target))

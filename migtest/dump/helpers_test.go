@@ -91,6 +91,34 @@ func tool(t testing.TB, in io.Reader, name string, args ...string) []byte {
 	return out.Bytes()
 }
 
+// sakilaPaths locates the Sakila files without failing.
+func sakilaPaths() (schema, data string, ok bool) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", "", false
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", "", false
+		}
+		dir = parent
+	}
+	base := filepath.Join(filepath.Dir(dir), "shared", "data", "sakila")
+	schema, data = filepath.Join(base, "sakila-schema.sql"), filepath.Join(base, "sakila-data.sql.gz")
+	for _, p := range []string{schema, data} {
+		if _, err := os.Stat(p); err != nil {
+			return schema, data, false
+		}
+	}
+	return schema, data, true
+}
+
+func servertest_required() bool { return servertest.Required() }
+
 // sakila returns the schema and data files of the Sakila sample database
 // from ../shared/data/sakila beside the module root, skipping the test
 // when they are absent (failing under CI).

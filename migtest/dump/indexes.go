@@ -21,7 +21,7 @@ type element struct {
 // column needs. The waiting keys are always the last plain keys of the
 // table, so that SHOW CREATE TABLE lists them in the same order after the
 // ALTER as it did before.
-func deferIndexes(text string, version int, mariadb, ansi bool) (string, []string, bool) {
+func deferIndexes(text, table string, version int, mariadb, ansi bool) (string, []string, bool) {
 	l := newLexer(text, version, mariadb, ansi)
 	var toks []token
 	for {
@@ -104,7 +104,12 @@ func deferIndexes(text string, version int, mariadb, ansi bool) (string, []strin
 			for j, tk := range t {
 				if tk.is("FOREIGN") {
 					fks = append(fks, columnList(t[j+1:]))
-					break
+				}
+				if tk.is("REFERENCES") {
+					// a key of this table that its own foreign key refers to
+					if ref := referenceAt(t, j); ref.table == table {
+						fks = append(fks, ref.cols)
+					}
 				}
 			}
 		case t[0].is("PRIMARY") || t[0].is("UNIQUE") || t[0].is("FULLTEXT") || t[0].is("SPATIAL") || t[0].is("CHECK") || t[0].is("PERIOD"):
@@ -201,4 +206,75 @@ func columnList(toks []token) []string {
 		}
 	}
 	return cols
+}
+
+// fkRef is the target of a REFERENCES clause.
+type fkRef struct {
+	table string
+	cols  []string
+}
+
+// referenceAt reads "REFERENCES [db.]table (cols)" at toks[i].
+func referenceAt(toks []token, i int) fkRef {
+	var r fkRef
+	j := i + 1
+	if j >= len(toks) {
+		return r
+	}
+	n, ok := toks[j].name()
+	if !ok {
+		return r
+	}
+	if j+2 < len(toks) && toks[j+1].kind == tPunct && toks[j+1].text == "." {
+		if m, ok := toks[j+2].name(); ok {
+			n, j = m, j+2
+		}
+	}
+	r.table = n
+	r.cols = columnList(toks[j+1:])
+	return r
+}
+
+// references returns the targets of the REFERENCES clauses in text.
+func references(text string, version int, mariadb, ansi bool) []fkRef {
+	if !strings.Contains(strings.ToUpper(text), "REFERENCES") {
+		return nil
+	}
+	l := newLexer(text, version, mariadb, ansi)
+	var toks []token
+	for {
+		t, ok := l.next()
+		if !ok {
+			break
+		}
+		toks = append(toks, t)
+	}
+	var refs []fkRef
+	for i, t := range toks {
+		if t.is("REFERENCES") {
+			if r := referenceAt(toks, i); r.table != "" {
+				refs = append(refs, r)
+			}
+		}
+	}
+	return refs
+}
+
+// keyColumns returns the columns of an "ADD KEY ..." clause.
+func keyColumns(add string) []string {
+	l := newLexer(add, 0, true, false)
+	return columnList(l.tokens(1 << 20))
+}
+
+// prefixOf reports whether cols starts with want (case-insensitively).
+func prefixOf(want, cols []string) bool {
+	if len(want) == 0 || len(want) > len(cols) {
+		return false
+	}
+	for i := range want {
+		if !strings.EqualFold(want[i], cols[i]) {
+			return false
+		}
+	}
+	return true
 }

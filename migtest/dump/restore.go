@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
@@ -329,7 +330,7 @@ func (l *loader) run(ctx context.Context) (err error) {
 	if l.ctrl, err = l.db.Conn(l.ctx); err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
-	defer l.ctrl.Close()
+	defer discard(l.ctrl)
 	var ver string
 	if err := l.ctrl.QueryRowContext(l.ctx, "SELECT VERSION()").Scan(&ver); err != nil {
 		return fmt.Errorf("connect: %w", err)
@@ -361,7 +362,7 @@ func (l *loader) run(ctx context.Context) (err error) {
 				return fmt.Errorf("connect: %w", err)
 			}
 			if _, err := c.ExecContext(l.ctx, "USE "+quoteIdent(l.target)); err != nil {
-				c.Close()
+				discard(c)
 				l.stopWorkers()
 				return fmt.Errorf("use the target database: %w", err)
 			}
@@ -541,6 +542,9 @@ func (l *loader) statement(it item) error {
 			}
 			delete(l.triggered, c.table)
 		} else {
+			if err := l.parentIndexes(it.text, c.table); err != nil {
+				return err
+			}
 			if err := l.createTable(&it, c); err != nil {
 				return err
 			}
@@ -590,7 +594,60 @@ func (l *loader) statement(it item) error {
 	if err := l.flushPending(); err != nil {
 		return err
 	}
+	if err := l.parentIndexes(it.text, ""); err != nil {
+		return err
+	}
 	return l.global(it)
+}
+
+// parentIndexes builds, and waits for, the deferred indexes of tables that
+// a foreign key in text refers to by their columns: InnoDB refuses a
+// foreign key whose parent has no index on them, even with
+// foreign_key_checks=0.
+func (l *loader) parentIndexes(text, self string) error {
+	for _, r := range references(text, l.version, l.mariadb, l.ansi) {
+		ts := l.tableMap[r.table]
+		if r.table == self || ts == nil || len(ts.adds) == 0 {
+			continue
+		}
+		need := false
+		for _, a := range ts.adds {
+			if prefixOf(r.cols, keyColumns(a)) {
+				need = true
+			}
+		}
+		if !need {
+			continue
+		}
+		if err := l.addIndexes(r.table); err != nil {
+			return err
+		}
+		if err := l.waitTable(r.table); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitTable waits until the statements queued for table have run.
+func (l *loader) waitTable(table string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for l.err == nil {
+		if ts := l.tableMap[table]; ts == nil || ts.queued == 0 {
+			return nil
+		}
+		l.cond.Wait()
+	}
+	return l.err
+}
+
+// discard closes a pinned connection for good instead of returning it to
+// the pool: its session settings (and, after an error, maybe an open
+// transaction) are the loader's, not the caller's.
+func discard(c *sql.Conn) {
+	_ = c.Raw(func(any) error { return driver.ErrBadConn })
+	c.Close()
 }
 
 // existingTriggers marks the tables that have triggers before the
@@ -619,7 +676,7 @@ func (l *loader) createTable(it *item, c class) error {
 	}
 	ts.fks = strings.Contains(strings.ToUpper(it.text), "FOREIGN")
 	if l.cfg.deferIdx && !c.ifNotExists {
-		if text, adds, ok := deferIndexes(it.text, l.version, l.mariadb, l.ansi); ok {
+		if text, adds, ok := deferIndexes(it.text, c.table, l.version, l.mariadb, l.ansi); ok {
 			it.text, ts.adds = text, adds
 		}
 	}
@@ -653,6 +710,11 @@ func (l *loader) addIndexes(table string) error {
 
 // sequentialStatement runs a statement on the one connection, in order.
 func (l *loader) sequentialStatement(it item, c class) error {
+	if c.op == opTable && c.create || c.op == opOther {
+		if err := l.parentIndexes(it.text, c.table); err != nil {
+			return err
+		}
+	}
 	switch c.op {
 	case opTable:
 		if c.create {
@@ -1018,7 +1080,7 @@ func (l *loader) stopWorkers() {
 	for _, w := range l.workers {
 		<-w.done
 		w.q.discard()
-		w.conn.Close()
+		discard(w.conn)
 	}
 	if l.budget != nil {
 		l.budget.mu.Lock()
