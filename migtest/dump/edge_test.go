@@ -10,7 +10,7 @@ import (
 )
 
 // edgeSchema is a database built to break dump tools: every byte value,
-// charsets, NUL, quotes and backslashes, NULL vs '' vs 'NULL', extreme
+// charsets, NUL, quotes and backslashes, NULL vs ” vs 'NULL', extreme
 // numbers and times, zero dates, JSON, generated and invisible columns,
 // CHECK constraints, no primary key, composite keys, a foreign-key cycle,
 // partitions, FULLTEXT and SPATIAL keys, a sequence, views on views, a
