@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,10 +108,19 @@ func (a *app) backup(ctx context.Context, db *sql.DB, t *target, path, files str
 
 // backupBefore takes the backup of an up run into dir and returns its path and sha256.
 func (a *app) backupBefore(ctx context.Context, db *sql.DB, t *target, dir string) (string, string, error) {
-	name := fmt.Sprintf("%s-%s.sql.gz", safeName(t.site), time.Now().UTC().Format("20060102T150405Z"))
-	path, err := filepath.Abs(filepath.Join(dir, name))
+	stem := fmt.Sprintf("%s-%s", safeName(t.site), time.Now().UTC().Format("20060102T150405Z"))
+	path, err := filepath.Abs(filepath.Join(dir, stem+".sql.gz"))
 	if err != nil {
 		return "", "", err
+	}
+	// Two backups in one second (an up killed early and the next one) must
+	// not share a name: the later would replace the file the earlier run
+	// recorded, under the sum the run log holds for it.
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		path = filepath.Join(filepath.Dir(path), fmt.Sprintf("%s-%d.sql.gz", stem, i))
 	}
 	m, err := a.backup(ctx, db, t, path, "")
 	if err != nil {
