@@ -176,11 +176,30 @@ func (m *Migrator) runPending(ctx context.Context, o UpOptions, res *UpResult) e
 		}
 		todo = append(todo, p)
 	}
+	hookOwed := false
 	if len(todo) == 0 {
-		m.log.Info("nothing to do: every patch is applied")
-		return nil
+		if m.set.AfterMigrate != nil {
+			// A run that ran patches and died (or failed) before its
+			// AfterMigrate hook finished leaves its note: run the hook now.
+			var n int
+			if err := m.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+m.q(m.runTable)+" WHERE kind = 'up' AND note = ? AND run_id <> ?", hookPendingNote, res.RunID).Scan(&n); err != nil {
+				return fmt.Errorf("run log %s: %w", m.runTable, err)
+			}
+			hookOwed = n > 0
+		}
+		if !hookOwed {
+			m.log.Info("nothing to do: every patch is applied")
+			return nil
+		}
+		m.log.Warn("every patch is applied, but an earlier run ended before its after_migrate hook finished: running the hook now")
 	}
 	res.State = "done"
+	if m.set.AfterMigrate != nil && !hookOwed {
+		if _, err := m.db.ExecContext(ctx, "UPDATE "+m.q(m.runTable)+" SET note = ? WHERE run_id = ?", hookPendingNote, res.RunID); err != nil {
+			res.State = "failed"
+			return fmt.Errorf("run log %s: %w", m.runTable, err)
+		}
+	}
 	if h := m.set.BeforeMigrate; h != nil {
 		if err := m.runHook(ctx, "before_migrate", h); err != nil {
 			res.State = "failed"
@@ -211,10 +230,18 @@ func (m *Migrator) runPending(ctx context.Context, o UpOptions, res *UpResult) e
 		if err := m.runHook(ctx, "after_migrate", h); err != nil {
 			res.State = "failed"
 			failed = append(failed, err)
+		} else if _, err := m.db.ExecContext(context.WithoutCancel(ctx), "UPDATE "+m.q(m.runTable)+" SET note = NULL WHERE note = ?", hookPendingNote); err != nil {
+			res.State = "failed"
+			failed = append(failed, fmt.Errorf("after_migrate ran, but the run log %s could not record it (the next up runs it again): %w", m.runTable, err))
 		}
 	}
 	return errors.Join(failed...)
 }
+
+// hookPendingNote marks, in the run log's note, an up that ran patches and
+// has not finished its AfterMigrate hook yet; the next up runs the hook if
+// the run died or failed before it did.
+const hookPendingNote = "after_migrate pending"
 
 func (m *Migrator) runHook(ctx context.Context, name string, h patch.Hook) error {
 	pc := patch.NewContext(name, patch.NewDB(m.db, m.hook), patch.Config{Logger: m.log, Progress: m.progress})
