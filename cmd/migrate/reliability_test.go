@@ -1,0 +1,477 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/migtest/migtest/cmd/migrate/internal/faultpatches"
+	"github.com/migtest/migtest/migtest/server/servertest"
+)
+
+// The reliability tests drive the built binaries through the worst days of
+// issue 8: SIGKILL at random points of an up, a server killed mid-patch, a
+// connection killed mid-backup and mid-restore, ten concurrent ups, and a
+// rollback after a failed up. RELIABILITY.md lists them with their results.
+
+var (
+	faultOnce sync.Once
+	faultBin  string
+	faultErr  error
+)
+
+// faultBinary builds cmd/migrate/internal/faultmigrate (the migrate command
+// over the test-only patch sets of faultpatches) once, beside the binary
+// TestMain built, which removes it at the end.
+func faultBinary(t *testing.T) string {
+	t.Helper()
+	faultOnce.Do(func() {
+		faultBin = filepath.Join(filepath.Dir(binary), "faultmigrate")
+		out, err := exec.Command("go", "build", "-o", faultBin, "./internal/faultmigrate").CombinedOutput()
+		if err != nil {
+			faultErr = fmt.Errorf("build faultmigrate: %v\n%s", err, out)
+		}
+	})
+	if faultErr != nil {
+		t.Fatal(faultErr)
+	}
+	return faultBin
+}
+
+// runBin is run for any binary; env adds to the test's environment.
+func runBin(t *testing.T, bin, dir string, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	err := cmd.Run()
+	r := result{stdout: so.String(), stderr: se.String()}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("run %s %s: %v", filepath.Base(bin), strings.Join(args, " "), err)
+	}
+	return r
+}
+
+// lastLine is the last non-empty line of s: the error line of a failed command.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// mustFailClearly checks a failed command: exit code, and a last stderr line
+// that is one "migrate: ..." line containing every want, with no stack trace.
+func (r result) mustFailClearly(t *testing.T, code int, want ...string) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, r.stdout, r.stderr)
+	}
+	line := lastLine(r.stderr)
+	if !strings.HasPrefix(line, "migrate: ") {
+		t.Errorf("the last stderr line is not the error line %q:\n%s", "migrate: ...", r.stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(strings.ToLower(line), strings.ToLower(w)) {
+			t.Errorf("error line does not say %q:\n%s", w, line)
+		}
+	}
+	for _, bad := range []string{"goroutine ", ".go:", "panic: runtime error"} {
+		if strings.Contains(line, bad) && !strings.Contains(line, "--verbose") {
+			t.Errorf("error line contains %q (a stack trace?):\n%s", bad, line)
+		}
+	}
+}
+
+// queryInt runs a one-integer query.
+func queryInt(t *testing.T, db *sql.DB, q string, args ...any) int64 {
+	t.Helper()
+	var n sql.NullInt64
+	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n.Int64
+}
+
+// tableNames lists the base tables and views of database, sorted.
+func tableNames(t *testing.T, db *sql.DB, database string) []string {
+	t.Helper()
+	rows, err := db.Query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME", database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// statusEntry is a patch in `status --json`.
+type statusEntry struct {
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+	Attempts int    `json:"attempts"`
+	Error    string `json:"error"`
+}
+
+// statusJSON is `status --json`.
+type statusJSON struct {
+	Patches []statusEntry `json:"patches"`
+	Unknown []statusEntry `json:"unknown"`
+	Applied int           `json:"applied"`
+	Pending int           `json:"pending"`
+	Failed  int           `json:"failed"`
+}
+
+func readStatus(t *testing.T, bin, dir string, env []string) statusJSON {
+	t.Helper()
+	r := runBin(t, bin, dir, env, "status", "--json").must(t, 0)
+	var st statusJSON
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, r.stdout)
+	}
+	return st
+}
+
+// ledgerState reads the double-application detector of faultpatches.Ledger
+// (0, 0, 0 before the patch made its tables).
+func ledgerState(t *testing.T, db *sql.DB, database string) (applied, rows, wrong int64) {
+	t.Helper()
+	if !slices.Contains(tableNames(t, db, database), "fault_ledger") {
+		return 0, 0, 0
+	}
+	q := "`" + database + "`."
+	applied = queryInt(t, db, "SELECT COALESCE(MAX(applied), 0) FROM "+q+"fault_counter")
+	rows = queryInt(t, db, "SELECT COUNT(*) FROM "+q+"fault_ledger")
+	wrong = queryInt(t, db, "SELECT COUNT(*) FROM "+q+"fault_ledger WHERE hits > 1")
+	return applied, rows, wrong
+}
+
+// migrationIndex is tabSingles' System Settings migration_index, bumped by
+// the set's AfterMigrate hook once per up that ran patches.
+func migrationIndex(t *testing.T, db *sql.DB, database string) int64 {
+	t.Helper()
+	return queryInt(t, db, "SELECT COALESCE(MAX(CAST(`value` AS UNSIGNED)), 0) FROM `"+database+"`.`tabSingles` WHERE doctype = 'System Settings' AND field = 'migration_index'")
+}
+
+// checkBackups checks every backup the run log records: the file is there
+// under its final name, its sha256 is the one recorded, and `backup
+// --verify` accepts it; and no other .sql.gz lies in dir.
+func checkBackups(t *testing.T, db *sql.DB, database, dir string, env []string) {
+	t.Helper()
+	rows, err := db.Query("SELECT run_id, backup_file, backup_sha256 FROM `" + database + "`.migtest_run_log WHERE backup_file IS NOT NULL AND backup_file <> ''")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := map[string]bool{}
+	type rec struct{ run, file, sum string }
+	var recs []rec
+	for rows.Next() {
+		var r rec
+		if err := rows.Scan(&r.run, &r.file, &r.sum); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	rows.Close()
+	for _, r := range recs {
+		recorded[r.file] = true
+		b, err := os.ReadFile(r.file)
+		if err != nil {
+			t.Errorf("run %s recorded backup %s: %v", r.run, r.file, err)
+			continue
+		}
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != r.sum {
+			t.Errorf("run %s recorded backup %s with sha256 %s, the file has %x (overwritten by a later backup?)", r.run, r.file, r.sum, sum)
+		}
+		runBin(t, binary, dir, env, "backup", "--verify", r.file).must(t, 0)
+	}
+	finals, _ := filepath.Glob(filepath.Join(dir, "*.sql.gz"))
+	for _, f := range finals {
+		if !recorded[f] {
+			t.Errorf("backup %s under its final name is not recorded by any run", f)
+		}
+	}
+}
+
+// killEvent is where a kill is aimed: after the nth stderr line (of -v
+// logs) containing marker, plus a random delay up to maxDelay.
+type killEvent struct {
+	phase    string
+	marker   string
+	maxDelay time.Duration
+}
+
+var killEvents = []killEvent{
+	{"process start", "", 60 * time.Millisecond},
+	{"backup", `msg="backup started"`, 80 * time.Millisecond},
+	{"run start", `msg="migration run started"`, 3 * time.Millisecond},
+	{"DDL (add_custom_region)", `msg="patch start" patch=v1_0.add_custom_region`, 15 * time.Millisecond},
+	{"DDL (migrate_customer_data)", `msg="patch start" patch=v1_0.migrate_customer_data`, 20 * time.Millisecond},
+	{"per-row batch", `msg="altered table" patch=v1_0.migrate_customer_data table=tabCustomer change="ADD COLUMN ` + "`custom_migration_date`", 50 * time.Millisecond},
+	{"between patches", `msg="patch done"`, 0},
+	{"ledger setup", `msg="patch start" patch=v1_0.fault_ledger`, 20 * time.Millisecond},
+	{"checkpointed batch (ledger)", `msg="step done" patch=v1_0.fault_ledger`, 60 * time.Millisecond},
+	{"steps (customer_profile)", `msg="patch start" patch=v1_0.customer_profile`, 30 * time.Millisecond},
+	{"after the last patch", `msg="patch done" patch=v1_0.customer_profile`, 2 * time.Millisecond},
+	{"AfterMigrate hook", `msg="after_migrate hook start"`, 40 * time.Millisecond},
+	{"verify and report", `msg="migration run finished"`, 30 * time.Millisecond},
+}
+
+// killedUp starts `up -v` and SIGKILLs it at ev, returning the phase of
+// the last log line seen before the kill, or "" if it finished first.
+func killedUp(t *testing.T, bin, dir string, env []string, ev killEvent, nth int, delay time.Duration) (killedAfter string, exited bool) {
+	t.Helper()
+	cmd := exec.Command(bin, "up", "-v", "--backup-dir", "backups")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout = io.Discard
+	pr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu   sync.Mutex
+		last string
+	)
+	fire := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		seen := 0
+		for sc.Scan() {
+			l := sc.Text()
+			mu.Lock()
+			if i := strings.Index(l, "msg="); i >= 0 {
+				last = l[i:min(len(l), i+90)]
+			}
+			mu.Unlock()
+			if ev.marker != "" && strings.Contains(l, ev.marker) {
+				seen++
+				if seen == nth {
+					close(fire)
+				}
+			}
+		}
+	}()
+	if ev.marker == "" {
+		close(fire)
+	}
+	select {
+	case <-fire:
+		time.Sleep(delay)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+	case <-done:
+		exited = true
+	}
+	<-done
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			exited = false
+		} else {
+			exited = true
+			if ee.ExitCode() != 0 {
+				t.Fatalf("up failed by itself (exit %d) before the kill", ee.ExitCode())
+			}
+		}
+	} else if err == nil {
+		exited = true
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return last, exited
+}
+
+// killSeed is the seed of TestKillUp: MIGTEST_KILL_SEED, or the clock.
+func killSeed(t *testing.T) uint64 {
+	if s := os.Getenv("MIGTEST_KILL_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("MIGTEST_KILL_SEED=%q: %v", s, err)
+		}
+		return n
+	}
+	return uint64(time.Now().UnixNano())
+}
+
+// TestKillUp SIGKILLs `migrate up` at 20 seeded random points across the
+// example set (plus the Ledger patch, which shows any double application)
+// on the demo fixture: during the backup, DDL, batches, between patches and
+// after the last one. Each time a second up completes, the snapshot equals
+// an uninterrupted run's, the ledger shows every effect exactly once, the
+// patch log says every patch is done once, the AfterMigrate hook ran as
+// often as in an uninterrupted run, and every recorded backup is intact.
+func TestKillUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20 killed runs: not in -short")
+	}
+	bin := faultBinary(t)
+	seed := killSeed(t)
+	t.Logf("seed %d (repeat with MIGTEST_KILL_SEED=%d)", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, 0x6b696c6c))
+
+	// The reference: one uninterrupted up.
+	ref, refDB := servertest.NewDatabase(t)
+	refDir := t.TempDir()
+	refEnv := []string{"MIGRATE_DSN=" + ref.DSN}
+	runBin(t, bin, refDir, refEnv, "restore", "--file", fixturePath(t)).must(t, 0)
+	runBin(t, bin, refDir, refEnv, "up", "--backup-dir", "backups").must(t, 0)
+	runBin(t, bin, refDir, refEnv, "snapshot", "--out", "ref.snap").must(t, 0)
+	refSnap := filepath.Join(refDir, "ref.snap")
+	refIndex := migrationIndex(t, refDB, ref.Name)
+	if a, n, w := ledgerState(t, refDB, ref.Name); a != 1 || n != faultpatches.LedgerRows || w != 0 {
+		t.Fatalf("uninterrupted run: ledger applied %d rows %d wrong %d", a, n, w)
+	}
+
+	phases := map[string]int{}
+	for i := range 20 {
+		ev := killEvents[rng.IntN(len(killEvents))]
+		nth := 1
+		if ev.marker == `msg="patch done"` {
+			nth = 1 + rng.IntN(4)
+		}
+		var delay time.Duration
+		if ev.maxDelay > 0 {
+			delay = time.Duration(rng.Int64N(int64(ev.maxDelay)))
+		}
+		ok := t.Run(fmt.Sprintf("%02d_%s", i, strings.NewReplacer(" ", "_", "(", "", ")", "").Replace(ev.phase)), func(t *testing.T) {
+			d, db := servertest.NewDatabase(t)
+			dir := t.TempDir()
+			env := []string{"MIGRATE_DSN=" + d.DSN, "FAULT_HOOK_SLEEP=50ms"}
+			runBin(t, bin, dir, env, "restore", "--file", fixturePath(t)).must(t, 0)
+
+			last, finished := killedUp(t, bin, dir, env, ev, nth, delay)
+			where := "killed after " + last
+			if finished {
+				where = "finished before the kill"
+			}
+			if _, n, _ := ledgerState(t, db, d.Name); n > 0 {
+				hit := queryInt(t, db, "SELECT COUNT(*) FROM `"+d.Name+"`.fault_ledger WHERE hits = 1")
+				where += fmt.Sprintf(" [ledger %d/%d rows]", hit, n)
+			}
+			t.Logf("aim %s (#%d) +%v: %s", ev.phase, nth, delay.Round(time.Microsecond), where)
+			phases[ev.phase]++
+
+			// The log tells the truth before the resume: done patches are a
+			// prefix of the set, and a ledger marked done is complete.
+			st := readStatus(t, bin, dir, env)
+			doneSeen, gap := 0, false
+			for _, p := range st.Patches {
+				switch {
+				case p.Status == "done" && gap:
+					t.Errorf("patch %s is done after a patch that is not: %+v", p.ID, st.Patches)
+				case p.Status == "done":
+					doneSeen++
+				default:
+					gap = true
+				}
+				if p.ID == faultpatches.Ledger.ID {
+					a, n, w := ledgerState(t, db, d.Name)
+					if w != 0 || a > 1 {
+						t.Errorf("after the kill, before the resume: a double application (applied %d, %d rows hit twice)", a, w)
+					}
+					if p.Status == "done" && (a != 1 || n != faultpatches.LedgerRows) {
+						t.Errorf("the log says %s is done but its effect is incomplete (applied %d, %d rows)", p.ID, a, n)
+					}
+				}
+			}
+
+			runBin(t, bin, dir, env, "up", "--backup-dir", "backups").must(t, 0)
+
+			st = readStatus(t, bin, dir, env)
+			if st.Applied != len(st.Patches) || st.Pending != 0 || st.Failed != 0 || len(st.Unknown) != 0 {
+				t.Errorf("after the resume: %d applied of %d, %d pending, %d failed, %d unknown", st.Applied, len(st.Patches), st.Pending, st.Failed, len(st.Unknown))
+			}
+			for _, p := range st.Patches {
+				if p.Status != "done" || p.Attempts < 1 || p.Attempts > 2 {
+					t.Errorf("patch %s: status %s after %d attempts (want done after 1 or 2)", p.ID, p.Status, p.Attempts)
+				}
+			}
+			if a, n, w := ledgerState(t, db, d.Name); a != 1 || n != faultpatches.LedgerRows || w != 0 {
+				t.Errorf("double application: fault_counter.applied = %d (want 1), %d ledger rows (want %d), %d rows hit more than once", a, n, faultpatches.LedgerRows, w)
+			}
+			if got := migrationIndex(t, db, d.Name); got != refIndex {
+				t.Errorf("migration_index is %d, an uninterrupted run leaves %d: the AfterMigrate hook ran %s", got, refIndex,
+					map[bool]string{true: "twice", false: "not at all"}[got > refIndex])
+			}
+			runBin(t, bin, dir, env, "snapshot", "--out", "after.snap").must(t, 0)
+			if r := runBin(t, bin, dir, nil, "diff", refSnap, "after.snap"); r.code != 0 {
+				t.Errorf("the snapshot after kill + resume differs from an uninterrupted run's (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			// The killed run is recorded as interrupted, the resume as done.
+			if n := queryInt(t, db, "SELECT COUNT(*) FROM migtest_run_log WHERE kind = 'up' AND status = 'running'"); n != 0 {
+				t.Errorf("%d runs still marked running in the run log", n)
+			}
+			checkBackups(t, db, d.Name, filepath.Join(dir, "backups"), env)
+		})
+		if !ok && os.Getenv("MIGTEST_KILL_ALL") == "" {
+			t.Fatalf("stopping at the first failed kill point (seed %d); set MIGTEST_KILL_ALL=1 to run all", seed)
+		}
+	}
+	t.Logf("kill points by phase (seed %d): %v", seed, phases)
+}
+
+// TestKillInAfterMigrate kills an up inside the set's AfterMigrate hook,
+// after every patch is done: the next up has no patch to run, and must
+// still run the hook the killed run did not finish (at least once, as an
+// uninterrupted run does).
+func TestKillInAfterMigrate(t *testing.T) {
+	bin := faultBinary(t)
+	d, db := servertest.NewDatabase(t)
+	dir := t.TempDir()
+	env := []string{"MIGRATE_DSN=" + d.DSN, "FAULT_HOOK_SLEEP=2s"}
+	runBin(t, bin, dir, env, "restore", "--file", fixturePath(t)).must(t, 0)
+	before := migrationIndex(t, db, d.Name)
+	ev := killEvent{"AfterMigrate hook", `msg="after_migrate hook start"`, 0}
+	if _, finished := killedUp(t, bin, dir, env, ev, 1, 100*time.Millisecond); finished {
+		t.Fatal("up finished before the kill")
+	}
+	if got := migrationIndex(t, db, d.Name); got != before {
+		t.Fatalf("migration_index moved from %d to %d before the hook's sleep ended", before, got)
+	}
+	up := runBin(t, bin, dir, env, "up", "--no-backup").must(t, 0)
+	if got := migrationIndex(t, db, d.Name); got != before+1 {
+		t.Errorf("after the resume migration_index is %d, want %d: the AfterMigrate hook of the killed run never ran\n%s%s", got, before+1, up.stdout, up.stderr)
+	}
+	runBin(t, bin, dir, env, "up", "--no-backup").must(t, 0)
+	if got := migrationIndex(t, db, d.Name); got != before+1 {
+		t.Errorf("a third up (nothing pending, nothing interrupted) ran the hook again: migration_index %d, want %d", got, before+1)
+	}
+}
