@@ -156,10 +156,10 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 		}
 		res.Golden = filepath.Join(root, res.Golden)
 	}
-	compareGolden(t, res.Golden, rep.After, os.Getenv(fixture.EnvFixture) != "")
 	for _, p := range rep.Problems {
 		t.Errorf("rehearse %s: %s", label(cfg.patchID), p)
 	}
+	compareGolden(t, res.Golden, rep.After, os.Getenv(fixture.EnvFixture) != "")
 	return res
 }
 

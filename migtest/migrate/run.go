@@ -42,8 +42,14 @@ type PatchResult struct {
 	Error       string             `json:"error,omitempty"`
 	Steps       []patch.StepResult `json:"steps,omitempty"`
 
-	err error // the error itself, so callers can errors.Is/As through PatchError
+	err    error // the error itself, so callers can errors.Is/As through PatchError
+	runErr error // the patch's own error (Run, Verify, panic), without the log's
 }
+
+// RunFailed reports whether the patch itself (Run, Verify or a panic)
+// failed, as opposed to failing only because its result could not be
+// written to the patch log.
+func (p PatchResult) RunFailed() bool { return p.runErr != nil }
 
 // UpResult is the outcome of an Up, for the CLI to print as text or JSON.
 type UpResult struct {
@@ -306,7 +312,7 @@ func (m *Migrator) runPatch(ctx context.Context, p patch.Patch, runID string) Pa
 	pr.Duration = fin.Sub(start).Seconds()
 	pr.State = StateDone
 	if err != nil {
-		pr.State, pr.Error, pr.err = StateFailed, err.Error(), err
+		pr.State, pr.Error, pr.err, pr.runErr = StateFailed, err.Error(), err, err
 	}
 	var steps any
 	if len(pr.Steps) > 0 {
@@ -320,7 +326,8 @@ func (m *Migrator) runPatch(ctx context.Context, p patch.Patch, runID string) Pa
 	if _, uerr := m.db.ExecContext(bg, "UPDATE "+m.q(m.patchTable)+" SET status = ?, finished = ?, duration_s = ?, error = ?, steps = COALESCE(?, steps) WHERE id = ?",
 		string(pr.State), fmtTime(fin), pr.Duration, errText, steps, p.ID); uerr != nil {
 		pr.State = StateFailed
-		pr.Error = errors.Join(err, fmt.Errorf("patch log %s: %w", m.patchTable, uerr)).Error()
+		pr.err = errors.Join(err, fmt.Errorf("patch log %s: %w", m.patchTable, uerr))
+		pr.Error = pr.err.Error()
 	}
 	if pr.State == StateFailed {
 		log.Error("patch failed", "err", pr.Error, "duration", time.Duration(pr.Duration*float64(time.Second)).Round(time.Millisecond))

@@ -194,7 +194,10 @@ func Split(set patch.Set, id string) (before, target patch.Set, err error) {
 type run struct {
 	cfg      Config
 	cleanups []func()
+	dsns     map[string]string // database name → DSN
 }
+
+func (r *run) dsn(name string) string { return r.dsns[name] }
 
 func (r *run) cleanup() {
 	for i := len(r.cleanups) - 1; i >= 0; i-- {
@@ -213,6 +216,10 @@ func (r *run) fresh(ctx context.Context) (*sql.DB, string, error) {
 		_ = d.Drop(context.WithoutCancel(ctx))
 		return nil, "", err
 	}
+	if r.dsns == nil {
+		r.dsns = map[string]string{}
+	}
+	r.dsns[d.Name] = d.DSN
 	r.cleanups = append(r.cleanups, func() {
 		db.Close()
 		_ = d.Drop(context.Background())
@@ -309,23 +316,42 @@ func (r *run) checkCrashResume(ctx context.Context, before, target patch.Set, re
 		return err
 	}
 	total := int(n.Load())
-	errCrash := errors.New("migtest: injected crash")
 	for _, k := range CrashPoints(total, r.cfg.CrashPoints) {
 		db, name, err := prepare()
 		if err != nil {
 			return fmt.Errorf("crash-resume: %w", err)
 		}
+		what := fmt.Sprintf("crash-resume: crash at statement %d of %d, then up", k, total)
+		// The crashed run gets its own pool; from the k-th statement of the
+		// patches on, every statement on it fails, the runner's included.
+		var crashed atomic.Bool
+		cdb, err := crashDB(r.dsn(name), &crashed)
+		if err != nil {
+			return err
+		}
 		var i atomic.Int64
-		_, err = r.up(ctx, db, noHooks, func(context.Context, string) error {
-			if int(i.Add(1)) == k {
+		var hit atomic.Value // the patch the crash hit
+		res, err := r.up(ctx, cdb, noHooks, func(ctx context.Context, _ string) error {
+			if int(i.Add(1)) >= k && !crashed.Load() {
+				hit.Store(patch.IDFromContext(ctx))
+				crashed.Store(true)
+			}
+			if crashed.Load() {
 				return errCrash
 			}
 			return nil
 		})
-		what := fmt.Sprintf("crash-resume: crash at statement %d of %d, then up", k, total)
+		cdb.Close()
 		if !errors.Is(err, errCrash) {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: the injected crash did not fail the run (err: %v); a patch must not swallow errors", what, err))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: the run did not fail after the crash (err: %v)", what, err))
 			continue
+		}
+		if id, _ := hit.Load().(string); res != nil {
+			for _, p := range res.Patches {
+				if p.ID == id && !p.RunFailed() {
+					rep.Problems = append(rep.Problems, fmt.Sprintf("%s: patch %s returned success although its statements failed; a patch must not swallow errors", what, id))
+				}
+			}
 		}
 		if _, err := r.up(ctx, db, noHooks, nil); err != nil {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: the second up failed: %v; the patch cannot resume", what, err))

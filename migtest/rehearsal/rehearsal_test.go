@@ -98,7 +98,7 @@ func TestRunFindsProblems(t *testing.T) {
 		{"good patch", addRegion, "", "+ column tabCustomer.region"},
 		{"not idempotent", notIdempotent, "idempotency: after running the patch's function once more", "rows tabToDo"},
 		{"not resumable", notResumable, "the patch cannot resume", "+ column tabCustomer.score"},
-		{"swallows errors", swallowsErrors, "did not fail the run", ""},
+		{"swallows errors", swallowsErrors, "must not swallow errors", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
