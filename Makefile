@@ -8,7 +8,7 @@ GOLANGCI  ?= v2.15.0
 
 SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
 
-.PHONY: all build test test-short demo lint bench deps image fuzz clean
+.PHONY: all build test test-short demo lint bench deps image fuzz clean rehearse-big
 
 all: build
 
@@ -31,6 +31,17 @@ test: deps
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 25m $(PKGS)
 
+## rehearse-big: rehearse the example patches on a generated production-sized site (~2.2 M rows,
+## cached under .cache/): schema must equal the goldens, row counts follow each patch's declared
+## Rows, lock budgets hold (TestBigFixtureLockBudget shows one that does not).
+BIG_SCALE   ?= 600
+BIG_FIXTURE := .cache/big-site-s$(BIG_SCALE).sql.gz
+$(BIG_FIXTURE):
+	mkdir -p .cache && $(GO) run ./cmd/fixturegen -scale $(BIG_SCALE) -out $@ -v
+rehearse-big: deps $(BIG_FIXTURE)
+	MIGTEST_FIXTURE=$(CURDIR)/$(BIG_FIXTURE) $(GO) test -count=1 -timeout 25m ./patches/...
+	MIGTEST_FIXTURE=$(CURDIR)/$(BIG_FIXTURE) $(GO) test -count=1 -timeout 10m -run 'TestBigFixtureLockBudget' -v ./migtest/
+
 ## test-short: the fast tests only (pure logic, no long rehearsals).
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
@@ -44,10 +55,16 @@ lint:
 	@command -v golangci-lint >/dev/null 2>&1 || $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI)
 	golangci-lint run $(PKGS)
 
-## bench: the benchmarks, side by side with the stock tools, in one run.
-bench: deps
-	@command -v mydumper >/dev/null 2>&1 || ( command -v apt-get >/dev/null 2>&1 && $(SUDO) apt-get install -y -qq mydumper >/dev/null ) || echo "mydumper missing: its rows are skipped"
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count 1 -timeout 60m $(PKGS) | tee bench.out
+## bench: every benchmark side by side with the stock tools in one run (medians of BENCHCOUNT runs),
+## then BENCHMARKS.md with the ratios and goals. Takes about half an hour on 2 cores.
+BENCHCOUNT ?= 3
+BENCH      ?= .
+bench: deps build
+	@command -v mydumper >/dev/null 2>&1 || ( command -v apt-get >/dev/null 2>&1 && $(SUDO) apt-get install -y -qq mydumper >/dev/null ) || echo "mydumper missing: its rows are marked not run"
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count $(BENCHCOUNT) -timeout 120m $(PKGS) | tee bench.out
+	$(GO) run ./cmd/benchreport -machine "$$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $$(free -g | awk '/Mem/{print $$2}') GiB" \
+	  -command "make bench BENCHCOUNT=$(BENCHCOUNT)" < bench.out > BENCHMARKS.md
+	@echo "wrote BENCHMARKS.md"
 
 ## image: build the local MariaDB test image for the Docker providers (no registry needed).
 image:

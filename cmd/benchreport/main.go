@@ -1,0 +1,198 @@
+// Command benchreport turns the output of `go test -bench` (read from
+// stdin, several -count runs) into BENCHMARKS.md: the median of each
+// benchmark, the side-by-side comparisons migtest is measured by, each
+// with its goal and whether it is met.
+//
+//	go test -run '^$' -bench . -count 3 ./... | tee bench.out
+//	go run ./cmd/benchreport -machine "2-core AMD EPYC, 24 GiB" < bench.out > BENCHMARKS.md
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// line matches "BenchmarkName/sub-2   	       3	 123456 ns/op ...".
+var line = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([0-9.]+) ns/op`)
+
+// comparison is one row of the report: a ratio of two benchmarks (or one
+// benchmark against a limit) and its goal.
+type comparison struct {
+	section, what string
+	fast, slow    string        // benchmark names: ratio = slow / fast
+	minRatio      float64       // goal: ratio at least this (0: no ratio goal)
+	limit         time.Duration // goal: fast at most this (0: none)
+	note          string
+}
+
+var comparisons = []comparison{
+	{section: "Disposable servers", what: "local provider, template datadir, to a usable database", fast: "BenchmarkStart/local-template", limit: time.Second},
+	{section: "Disposable servers", what: "local provider, cold (mariadb-install-db each time)", fast: "BenchmarkStart/local-cold", limit: time.Second},
+	{section: "Disposable servers", what: "docker provider (testcontainers-go, local image)", fast: "BenchmarkStart/docker"},
+	{section: "Disposable servers", what: "dockertest provider (local image)", fast: "BenchmarkStart/dockertest"},
+	{section: "Disposable servers", what: "a fresh database on a running server", fast: "BenchmarkStart/dsn-newdatabase", limit: 50 * time.Millisecond},
+	{section: "Restore", what: "ours vs `zcat | mariadb`", fast: "BenchmarkRestore/ours", slow: "BenchmarkRestore/stock", minRatio: 1.3},
+	{section: "Restore", what: "ours vs myloader", fast: "BenchmarkRestore/ours", slow: "BenchmarkRestore/myloader", minRatio: 1.0},
+	{section: "Backup", what: "ours vs `mariadb-dump --single-transaction | gzip`", fast: "BenchmarkBackup/ours", slow: "BenchmarkBackup/stock", minRatio: 1.5},
+	{section: "Backup", what: "ours vs mydumper", fast: "BenchmarkBackup/ours", slow: "BenchmarkBackup/mydumper"},
+	{section: "Rehearsal database", what: "warm (tablespace import from the cache) vs cold (restore)", fast: "BenchmarkFixtureDatabase/warm-tablespace-import", slow: "BenchmarkFixtureDatabase/cold-restore", minRatio: 10},
+	{section: "Rehearsal database", what: "warm (SQL clone of a template database: dsn/docker providers) vs cold", fast: "BenchmarkFixtureDatabase/warm-sql-clone", slow: "BenchmarkFixtureDatabase/cold-restore"},
+	{section: "Snapshot", what: "1,000 tables with row counts", fast: "BenchmarkTake1000/parallel=4", limit: time.Second},
+	{section: "Snapshot", what: "1,000 tables, schema only", fast: "BenchmarkTake1000/schema-only", limit: time.Second},
+	{section: "Batched data migration", what: "helper (Batch) vs one set-based UPDATE (ratio = helper's slowdown; goal: at most 1.2x)", fast: "BenchmarkBatch/set-based", slow: "BenchmarkBatch/helper"},
+	{section: "Batched data migration", what: "helper (Batch) vs per-row commits of 100", fast: "BenchmarkBatch/helper", slow: "BenchmarkBatch/per-row-commit100"},
+}
+
+func main() {
+	machine := flag.String("machine", fmt.Sprintf("%d cores, %s/%s", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH), "the machine, as printed in the report")
+	command := flag.String("command", "make bench", "the command that produced the input")
+	flag.Parse()
+	runs, err := parse(os.Stdin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		os.Exit(1)
+	}
+	if len(runs) == 0 {
+		fmt.Fprintln(os.Stderr, "benchreport: no benchmark lines on stdin; pipe `go test -bench` output in")
+		os.Exit(1)
+	}
+	write(os.Stdout, runs, *machine, *command)
+}
+
+// parse collects the ns/op of every run of every benchmark.
+func parse(r io.Reader) (map[string][]float64, error) {
+	out := map[string][]float64{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		m := line.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		v, err := strconv.ParseFloat(m[2], 64)
+		if err != nil {
+			return nil, fmt.Errorf("bad ns/op in %q", sc.Text())
+		}
+		out[m[1]] = append(out[m[1]], v)
+	}
+	return out, sc.Err()
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func dur(ns float64) string {
+	d := time.Duration(ns)
+	switch {
+	case d >= 10*time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(100 * time.Microsecond).String()
+	default:
+		return d.Round(time.Microsecond).String()
+	}
+}
+
+func write(w io.Writer, runs map[string][]float64, machine, command string) {
+	fmt.Fprintf(w, "# Benchmarks\n\nMedians of %s runs on %s, written by `go run ./cmd/benchreport` from `%s` on %s.\n",
+		countText(runs), machine, command, time.Now().UTC().Format("2006-01-02"))
+	fmt.Fprintln(w, "Ratios are the slower one's median divided by the faster one's. Every row names its benchmark, so `go test -bench 'NAME' -count 5` reproduces it.")
+	section := ""
+	for _, c := range comparisons {
+		if c.section != section {
+			section = c.section
+			fmt.Fprintf(w, "\n## %s\n\n| what | median | compared with | ratio | goal | met |\n| --- | --- | --- | --- | --- | --- |\n", section)
+		}
+		fast, okF := runs[c.fast]
+		slow, okS := runs[c.slow]
+		if !okF || (c.slow != "" && !okS) {
+			fmt.Fprintf(w, "| %s | not run | | | %s | not run (`%s`) |\n", c.what, goalText(c), missing(c, okF, okS))
+			continue
+		}
+		mf := median(fast)
+		row := fmt.Sprintf("| %s | %s (`%s`) ", c.what, dur(mf), c.fast)
+		ratio := 0.0
+		if c.slow != "" {
+			ms := median(slow)
+			ratio = ms / mf
+			row += fmt.Sprintf("| %s (`%s`) | %.2fx ", dur(ms), c.slow, ratio)
+		} else {
+			row += "| | "
+		}
+		met := "yes"
+		if c.minRatio > 0 && ratio < c.minRatio {
+			met = "**no**"
+		}
+		if c.limit > 0 && time.Duration(mf) > c.limit {
+			met = "**no**"
+		}
+		if c.minRatio == 0 && c.limit == 0 {
+			met = "-"
+			if strings.Contains(c.what, "goal: at most 1.2x") {
+				if ratio <= 1.2 {
+					met = "yes"
+				} else {
+					met = "**no**"
+				}
+			}
+		}
+		fmt.Fprintf(w, "%s| %s | %s |\n", row, goalText(c), met)
+	}
+	fmt.Fprintln(w, "\n## Every benchmark (median ns/op)\n\n| benchmark | runs | median |\n| --- | --- | --- |")
+	var names []string
+	for n := range runs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "| `%s` | %d | %s |\n", n, len(runs[n]), dur(median(runs[n])))
+	}
+}
+
+func goalText(c comparison) string {
+	switch {
+	case c.minRatio > 0:
+		return fmt.Sprintf("≥ %.1fx", c.minRatio)
+	case c.limit > 0:
+		return "< " + c.limit.String()
+	case strings.Contains(c.what, "goal: at most 1.2x"):
+		return "≤ 1.2x"
+	default:
+		return ""
+	}
+}
+
+func missing(c comparison, okF, okS bool) string {
+	if !okF {
+		return c.fast
+	}
+	return c.slow
+}
+
+func countText(runs map[string][]float64) string {
+	lo, hi := 1<<30, 0
+	for _, v := range runs {
+		lo, hi = min(lo, len(v)), max(hi, len(v))
+	}
+	if lo == hi {
+		return strconv.Itoa(lo)
+	}
+	return fmt.Sprintf("%d to %d", lo, hi)
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+const sample = `goos: linux
+BenchmarkStart/local-template-2         	       5	 281000000 ns/op
+BenchmarkStart/local-template-2         	       5	 290000000 ns/op
+BenchmarkStart/local-template-2         	       5	 270000000 ns/op
+BenchmarkRestore/ours-2   	       1	10000000000 ns/op	  150 MB/s
+BenchmarkRestore/stock-2  	       1	20000000000 ns/op
+BenchmarkBackup/ours-2    	       1	10000000000 ns/op
+BenchmarkBackup/stock-2   	       1	12000000000 ns/op
+PASS
+`
+
+func TestReport(t *testing.T) {
+	runs, err := parse(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := median(runs["BenchmarkStart/local-template"]); got != 281000000 {
+		t.Errorf("median = %v, want the middle of three", got)
+	}
+	var b bytes.Buffer
+	write(&b, runs, "test machine", "test")
+	out := b.String()
+	for _, want := range []string{
+		"| local provider, template datadir, to a usable database | 281ms",
+		"| ours vs `zcat | mariadb` | 10s (`BenchmarkRestore/ours`) | 20s (`BenchmarkRestore/stock`) | 2.00x | ≥ 1.3x | yes |",
+		"| 1.20x | ≥ 1.5x | **no** |",
+		"not run (`BenchmarkRestore/myloader`)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
