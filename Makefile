@@ -70,10 +70,13 @@ bench: deps build
 image:
 	.ci/mariadb-image/build.sh
 
-## fuzz: a short fuzzing run of the SQL splitter and the snapshot parser.
+## fuzz: fuzzing runs of the SQL splitter, the snapshot parser and the DDL lint's parser (FUZZTIME each).
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzSplit -fuzztime 30s ./migtest/dump/sqlsplit
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./migtest/snapshot
+	$(GO) test -run '^$$' -fuzz '^FuzzSplit$$' -fuzztime $(FUZZTIME) ./migtest/dump/sqlsplit
+	$(GO) test -run '^$$' -fuzz '^FuzzSplitLiterals$$' -fuzztime $(FUZZTIME) ./migtest/dump/sqlsplit
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./migtest/snapshot
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./migtest/ddllint
 
 clean:
 	rm -rf bin bench.out
