@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/migtest/migtest/cmd/migrate/internal/faultpatches"
+	"github.com/migtest/migtest/migtest/server"
 	"github.com/migtest/migtest/migtest/server/servertest"
 )
 
@@ -474,4 +476,462 @@ func TestKillInAfterMigrate(t *testing.T) {
 	if got := migrationIndex(t, db, d.Name); got != before+1 {
 		t.Errorf("a third up (nothing pending, nothing interrupted) ran the hook again: migration_index %d, want %d", got, before+1)
 	}
+}
+
+// privateServer is a local MariaDB of the test's own, which it may kill and
+// start again on the same datadir and port.
+type privateServer struct {
+	server.Server
+	dataDir string
+	argv    []string // the mariadbd command line, read from /proc
+
+	mu    sync.Mutex
+	stops []func() // stop the restarted processes, before the server's Close
+}
+
+// startPrivateServer starts a local-provider server for this test; it is
+// skipped when the local provider cannot start (no mariadbd).
+func startPrivateServer(t *testing.T) *privateServer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv, err := server.Start(ctx, server.WithProvider(server.ProviderLocal))
+	if err != nil {
+		if servertest.Required() {
+			t.Fatalf("local server: %v", err)
+		}
+		t.Skipf("no local MariaDB server: %v", err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	dd, ok := srv.(interface{ DataDir() string })
+	if !ok {
+		t.Skip("the local provider's server does not expose its DataDir")
+	}
+	ps := &privateServer{Server: srv, dataDir: dd.DataDir()}
+	t.Cleanup(func() {
+		ps.mu.Lock()
+		defer ps.mu.Unlock()
+		for _, stop := range ps.stops {
+			stop()
+		}
+	})
+	// A crash test wants the durability of production (the local
+	// provider trades it for speed): every commit reaches the redo log.
+	admin, err := sql.Open("mysql", srv.DSN(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("SET GLOBAL innodb_flush_log_at_trx_commit = 1"); err != nil {
+		t.Fatal(err)
+	}
+	pid := ps.pid(t)
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps.argv = strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+	return ps
+}
+
+// pid finds the mariadbd whose command line names the server's datadir.
+func (ps *privateServer) pid(t *testing.T) int {
+	t.Helper()
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil || !bytes.Contains(b, []byte("--datadir="+ps.dataDir+"\x00")) {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		return pid
+	}
+	t.Fatalf("no mariadbd with --datadir=%s", ps.dataDir)
+	return 0
+}
+
+// kill SIGKILLs the server and waits until it is gone.
+func (ps *privateServer) kill(t *testing.T) {
+	t.Helper()
+	pid := ps.pid(t)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err != nil || bytes.Contains(b, []byte(") Z ")) {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("mariadbd %d still alive after SIGKILL", pid)
+}
+
+// restart starts mariadbd again with the same command line (datadir, port,
+// socket), waits until it answers, and stops it when the test ends. It
+// gets SIGKILL if the test process dies.
+func (ps *privateServer) restart(t *testing.T) {
+	t.Helper()
+	started := make(chan error, 1)
+	exited := make(chan struct{})
+	cmd := exec.Command(ps.argv[0], ps.argv[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	go func() {
+		// Pdeathsig fires when the thread that started the process exits:
+		// keep this goroutine on its thread until the server is gone.
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
+	ps.mu.Lock()
+	ps.stops = append(ps.stops, func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
+	ps.mu.Unlock()
+	// The restarted server starts with its command-line settings again.
+	defer func() {
+		if db, err := sql.Open("mysql", ps.DSN("")); err == nil {
+			_, _ = db.Exec("SET GLOBAL innodb_flush_log_at_trx_commit = 1")
+			db.Close()
+		}
+	}()
+	db, err := sql.Open("mysql", ps.DSN(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err := db.PingContext(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		select {
+		case <-exited:
+			t.Fatalf("mariadbd exited during the restart: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mariadbd did not answer within 60s of the restart: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// startUp starts `up -v` and returns it with a channel closed once a
+// stderr line contains marker, and a function that waits for the exit.
+func startUp(t *testing.T, bin, dir string, env []string, marker string, args ...string) (seen <-chan struct{}, wait func() result) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"up", "-v"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var so, se bytes.Buffer
+	cmd.Stdout = &so
+	pr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		fired := false
+		for sc.Scan() {
+			se.WriteString(sc.Text() + "\n")
+			if !fired && strings.Contains(sc.Text(), marker) {
+				fired = true
+				close(ch)
+			}
+		}
+	}()
+	return ch, func() result {
+		<-done
+		err := cmd.Wait()
+		r := result{stdout: so.String(), stderr: se.String()}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			r.code = ee.ExitCode()
+		}
+		return r
+	}
+}
+
+// within waits for ch or fails the test after d.
+func within(t *testing.T, ch <-chan struct{}, d time.Duration, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(d):
+		t.Fatalf("no %s within %v", what, d)
+	}
+}
+
+// TestServerLostMidPatch loses the server in the middle of the ledger's
+// checkpointed batch, twice over: once the mariadbd process is SIGKILLed
+// and started again on the same datadir, once the run's connections are
+// KILLed from another session. Each time the run fails with one clear line,
+// status tells what happened when the server answers again, and the next up
+// resumes after the last committed chunk: the final snapshot equals an
+// uninterrupted run's and nothing is applied twice.
+func TestServerLostMidPatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills a private server: not in -short")
+	}
+	bin := faultBinary(t)
+	ps := startPrivateServer(t)
+	ctx := context.Background()
+	newDB := func(t *testing.T) (*server.Database, *sql.DB, string, []string) {
+		d, err := ps.NewDatabase(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := d.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		dir := t.TempDir()
+		env := []string{"MIGRATE_DSN=" + d.DSN}
+		runBin(t, bin, dir, env, "restore", "--file", fixturePath(t)).must(t, 0)
+		return d, db, dir, env
+	}
+
+	// The reference, uninterrupted, on the same server.
+	_, _, refDir, refEnv := newDB(t)
+	runBin(t, bin, refDir, refEnv, "up", "--no-backup").must(t, 0)
+	runBin(t, bin, refDir, refEnv, "snapshot", "--out", "ref.snap").must(t, 0)
+	refSnap := filepath.Join(refDir, "ref.snap")
+
+	for _, how := range []string{"server killed and restarted", "connections killed"} {
+		t.Run(strings.ReplaceAll(how, " ", "_"), func(t *testing.T) {
+			d, db, dir, env := newDB(t)
+			env = append(env, "FAULT_CHUNK_SLEEP=50ms")
+			seen, wait := startUp(t, bin, dir, env, `msg="step done" patch=v1_0.fault_ledger`, "--backup-dir", "backups")
+			within(t, seen, time.Minute, "ledger batch start")
+			time.Sleep(300 * time.Millisecond) // about 6 of the 20 chunks
+			switch how {
+			case "server killed and restarted":
+				ps.kill(t)
+			default:
+				admin, err := sql.Open("mysql", ps.DSN(""))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer admin.Close()
+				ids, err := admin.Query("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()", d.Name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var kill []int64
+				for ids.Next() {
+					var id int64
+					_ = ids.Scan(&id)
+					kill = append(kill, id)
+				}
+				ids.Close()
+				for _, id := range kill {
+					_, _ = admin.Exec(fmt.Sprintf("KILL %d", id))
+				}
+				t.Logf("killed %d connections of the run", len(kill))
+			}
+			r := wait()
+			t.Logf("the interrupted up: exit %d: %s", r.code, lastLine(r.stderr))
+			if r.code == 0 {
+				t.Fatalf("up succeeded although its server went away:\n%s", r.stderr)
+			}
+			r.mustFailClearly(t, 1, "v1_0.fault_ledger")
+			if how == "server killed and restarted" {
+				// While the server is down, commands fail with one clear line.
+				runBin(t, bin, dir, env, "status").mustFailClearly(t, 1, "cannot reach the server")
+				ps.restart(t)
+			}
+			st := readStatus(t, bin, dir, env)
+			for _, p := range st.Patches {
+				if p.ID == faultpatches.Ledger.ID {
+					t.Logf("status after the server is back: %s %s (attempts %d) %s", p.ID, p.Status, p.Attempts, p.Error)
+					if p.Status == "done" {
+						t.Errorf("status says %s is done, but the run died in it", p.ID)
+					}
+				}
+			}
+			a, n, w := ledgerState(t, db, d.Name)
+			hit := queryInt(t, db, "SELECT COUNT(*) FROM `"+d.Name+"`.fault_ledger WHERE hits = 1")
+			t.Logf("ledger after the loss: applied %d, %d of %d rows done", a, hit, n)
+			if w != 0 || a > 1 {
+				t.Errorf("double application already: applied %d, %d rows hit twice", a, w)
+			}
+
+			runBin(t, bin, dir, env, "up", "--backup-dir", "backups").must(t, 0)
+			if a, n, w := ledgerState(t, db, d.Name); a != 1 || n != faultpatches.LedgerRows || w != 0 {
+				t.Errorf("after the resume: applied %d (want 1), %d rows (want %d), %d hit twice", a, n, faultpatches.LedgerRows, w)
+			}
+			st = readStatus(t, bin, dir, env)
+			if st.Applied != len(st.Patches) {
+				t.Errorf("after the resume %d of %d patches are applied", st.Applied, len(st.Patches))
+			}
+			runBin(t, bin, dir, env, "snapshot", "--out", "after.snap").must(t, 0)
+			if r := runBin(t, bin, dir, nil, "diff", refSnap, "after.snap"); r.code != 0 {
+				t.Errorf("snapshot after the resume differs from an uninterrupted run's:\n%s%s", r.stdout, r.stderr)
+			}
+			checkBackups(t, db, d.Name, filepath.Join(dir, "backups"), env)
+		})
+	}
+}
+
+// killConnections KILLs, from another session, every connection whose
+// default database is database, once one of them is busy; it gives up
+// after the timeout. It returns how many it killed.
+func killConnections(t *testing.T, admin *sql.DB, database string, busy func() bool, timeout time.Duration) int {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if busy() {
+			rows, err := admin.Query("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()", database)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for rows.Next() {
+				var id int64
+				_ = rows.Scan(&id)
+				ids = append(ids, id)
+			}
+			rows.Close()
+			for _, id := range ids {
+				_, _ = admin.Exec(fmt.Sprintf("KILL %d", id))
+			}
+			if len(ids) > 0 {
+				return len(ids)
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return 0
+}
+
+// TestConnectionLostMidBackupAndRestore KILLs the connections of a
+// running backup and of a running restore from another session: each
+// fails with one clear line; the backup leaves no file under its final name
+// (nor a manifest or a temporary file), and the restore leaves no target
+// that looks complete.
+func TestConnectionLostMidBackupAndRestore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 300,000-row table: not in -short")
+	}
+	src, srcDB := servertest.NewDatabase(t)
+	dir := t.TempDir()
+	for _, q := range []string{
+		"CREATE TABLE big (id int NOT NULL PRIMARY KEY, pad varchar(255) NOT NULL, n double NULL) ENGINE=InnoDB",
+		"INSERT INTO big SELECT seq, REPEAT(SHA2(seq, 256), 3), seq / 7 FROM seq_1_to_300000",
+		"CREATE TABLE small (id int NOT NULL PRIMARY KEY) ENGINE=InnoDB",
+		"INSERT INTO small VALUES (1), (2), (3)",
+	} {
+		if _, err := srcDB.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srcEnv := []string{"MIGRATE_DSN=" + src.DSN}
+	admin, err := sql.Open("mysql", servertest.Server(t).DSN(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	busyIn := func(database string) func() bool {
+		return func() bool {
+			return queryInt(t, admin, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = ? AND COMMAND = 'Query' AND ID <> CONNECTION_ID()", database) > 0
+		}
+	}
+
+	t.Run("backup", func(t *testing.T) {
+		out := filepath.Join(dir, "cut", "big.sql.gz")
+		cmd := exec.Command(binary, "backup", "--out", out)
+		cmd.Env = append(os.Environ(), srcEnv...)
+		var se bytes.Buffer
+		cmd.Stderr = &se
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Aim at the data: the dump has written part of the big table.
+		dumping := func() bool {
+			tmps, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".big.sql.gz.tmp-*"))
+			for _, f := range tmps {
+				if st, err := os.Stat(f); err == nil && st.Size() > 256<<10 {
+					return busyIn(src.Name)()
+				}
+			}
+			return false
+		}
+		n := killConnections(t, admin, src.Name, dumping, time.Minute)
+		err := cmd.Wait()
+		r := result{stderr: se.String()}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			r.code = ee.ExitCode()
+		}
+		t.Logf("killed %d connections; backup: exit %d: %s", n, r.code, lastLine(r.stderr))
+		if n == 0 {
+			t.Skip("the backup finished before a connection could be killed")
+		}
+		r.mustFailClearly(t, 1, "backup")
+		left, _ := os.ReadDir(filepath.Dir(out))
+		for _, e := range left {
+			t.Errorf("the failed backup left %s in its directory", e.Name())
+		}
+	})
+
+	// A good backup to restore.
+	good := filepath.Join(dir, "good.sql.gz")
+	runBin(t, binary, dir, srcEnv, "backup", "--out", good).must(t, 0)
+
+	t.Run("restore", func(t *testing.T) {
+		d, db := servertest.NewDatabase(t)
+		cmd := exec.Command(binary, "restore", "--file", good)
+		cmd.Env = append(os.Environ(), "MIGRATE_DSN="+d.DSN)
+		var se bytes.Buffer
+		cmd.Stderr = &se
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Aim at the data: rows of the big table are being inserted.
+		loading := func() bool {
+			return queryInt(t, admin, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE 'INSERT INTO `big`%'", d.Name) > 0
+		}
+		n := killConnections(t, admin, d.Name, loading, time.Minute)
+		err := cmd.Wait()
+		r := result{stderr: se.String()}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			r.code = ee.ExitCode()
+		}
+		t.Logf("killed %d connections; restore: exit %d: %s", n, r.code, lastLine(r.stderr))
+		if n == 0 {
+			t.Skip("the restore finished before a connection could be killed")
+		}
+		r.mustFailClearly(t, 1, "restore")
+		names := tableNames(t, db, d.Name)
+		if len(names) > 0 {
+			rows := queryInt(t, db, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'big'", d.Name)
+			t.Errorf("the failed restore left tables %v (big present: %d): a target that may look complete", names, rows)
+		}
+	})
 }
