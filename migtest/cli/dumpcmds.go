@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"errors"
@@ -171,7 +173,7 @@ so; it never looks complete.`,
 
 // restoreFile restores file into database through dsn, refusing a non-empty
 // database unless force.
-func (a *app) restoreFile(ctx context.Context, dsnStr, database, file string, force bool) error {
+func (a *app) restoreFile(ctx context.Context, dsnStr, database, file string, force bool) (err error) {
 	var r io.Reader
 	var size int64 = -1
 	if file == "-" {
@@ -200,10 +202,23 @@ func (a *app) restoreFile(ctx context.Context, dsnStr, database, file string, fo
 		if !force {
 			return usageErrorf("database %s is not empty (%d tables, views or routines); restore into an empty database or pass --force to replace its contents", database, n)
 		}
+		// Read a file that is to replace the contents through once before
+		// anything is dropped, so a file that is not a dump, or is empty
+		// or truncated, changes nothing.
+		if f, ok := r.(*os.File); ok && file != "-" {
+			if err := precheckDump(f); err != nil {
+				return fmt.Errorf("restore %s into %s: %w; nothing was changed", file, database, err)
+			}
+		}
 		a.log.Warn("emptying the database before the restore (--force)", "database", database, "objects", n)
 		if err := emptyDatabase(ctx, db, database); err != nil {
 			return err
 		}
+		defer func() {
+			if err != nil {
+				err = fmt.Errorf("%w; --force had emptied %s first, so it holds nothing now: restore a good backup into it", err, database)
+			}
+		}()
 	}
 	opts := []dump.RestoreOption{dump.WithRestoreLogger(a.log)}
 	if bar := a.byteBar("restore", size); bar != nil {
@@ -410,4 +425,36 @@ func (r *upReport) fill(before, after *snapshot.Snapshot) {
 			r.Changes = append(r.Changes, l)
 		}
 	}
+}
+
+// precheckDump reads f through to its end and rewinds it: a gzip file must
+// decompress without error to something, other input must start like
+// text. It catches a file that is not a dump, empty, or truncated.
+func precheckDump(f *os.File) error {
+	defer func() { _, _ = f.Seek(0, io.SeekStart) }()
+	br := bufio.NewReaderSize(f, 1<<16)
+	head, _ := br.Peek(512)
+	var n int64
+	if bytes.HasPrefix(head, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("the gzip header is broken (%v): the file is corrupt", err)
+		}
+		if n, err = io.Copy(io.Discard, zr); err != nil {
+			return fmt.Errorf("the gzip data is truncated or corrupt after %d bytes (%v): an interrupted copy or backup?", n, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("the gzip data decompresses to nothing: nothing to restore")
+		}
+		return nil
+	}
+	if len(bytes.TrimSpace(head)) == 0 {
+		return fmt.Errorf("the file holds nothing to restore")
+	}
+	for _, c := range head {
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' {
+			return fmt.Errorf("the file is neither gzip nor SQL text (byte 0x%02x near its start)", c)
+		}
+	}
+	return nil
 }
