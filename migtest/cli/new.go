@@ -137,7 +137,10 @@ func registerPatch(src []byte, importPath, pkg string) ([]byte, error) {
 	closing := fset.Position(list.Rbrace).Offset
 	var out bytes.Buffer
 	out.Write(src[:closing])
-	if closing > 0 && src[closing-1] != '\n' {
+	switch {
+	case len(list.Elts) == 0:
+		out.WriteString("\n")
+	case closing > 0 && src[closing-1] != '\n':
 		out.WriteString(",\n")
 	}
 	out.WriteString("\t\t" + pkg + ".Patch,\n\t")
