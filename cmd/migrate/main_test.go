@@ -138,7 +138,16 @@ func TestRunbook(t *testing.T) {
 		t.Fatalf("plan changed the database")
 	}
 
-	up := run(t, dir, env, "up", "--backup-dir", "backups", "--report", "up.json").must(t, 0)
+	up := run(t, dir, env, "--log", "migration.log", "up", "--backup-dir", "backups", "--report", "up.json").must(t, 0)
+	logText, err := os.ReadFile(filepath.Join(dir, "migration.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(logText)), "\n") {
+		if !strings.Contains(l, "run_id=") {
+			t.Errorf("a log line without the run ID: %s", l)
+		}
+	}
 	var rep struct {
 		Status  string `json:"status"`
 		Backup  string `json:"backup_file"`

@@ -105,6 +105,8 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 			return usageErrorf("--report %s: %v", f.report, err)
 		}
 	}
+	runID := migrate.NewRunID()
+	a.log = a.log.With("run_id", runID)
 	if f.lockWait > 0 {
 		a.params = map[string]string{"lock_wait_timeout": fmt.Sprint(int(f.lockWait.Seconds()))}
 	}
@@ -138,7 +140,7 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 	if err != nil {
 		return err
 	}
-	opts := migrate.UpOptions{SkipFailing: f.skipFailing, Only: f.only, Wait: f.wait}
+	opts := migrate.UpOptions{SkipFailing: f.skipFailing, Only: f.only, Wait: f.wait, RunID: runID}
 	if !f.noBackup {
 		if err := checkWritableDir(f.backupDir); err != nil {
 			return usageErrorf("--backup-dir %s: %v", f.backupDir, err)

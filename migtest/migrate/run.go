@@ -31,7 +31,13 @@ type UpOptions struct {
 	// CLI takes its backup here. An error stops the up with nothing changed.
 	// The file and sum it returns are recorded in the run log.
 	BeforeRun func(ctx context.Context, pending []Planned) (backupFile, backupSHA256 string, err error)
+	// RunID, if set, is the run's ID (else a new one); a caller that logs
+	// before Up sets it so that every log line carries the same ID.
+	RunID string
 }
+
+// NewRunID returns a new run ID: the UTC time and a random suffix.
+func NewRunID() string { return newRunID() }
 
 // PatchResult is what happened to one patch in an Up.
 type PatchResult struct {
@@ -83,7 +89,10 @@ func newRunID() string {
 // unless SkipFailing; the next Up retries it. If another run holds the lock,
 // Up returns a *LockedError. The result is returned also with an error.
 func (m *Migrator) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
-	res := &UpResult{RunID: newRunID(), Started: m.now().UTC(), State: "nothing", Patches: []PatchResult{}}
+	res := &UpResult{RunID: o.RunID, Started: m.now().UTC(), State: "nothing", Patches: []PatchResult{}}
+	if res.RunID == "" {
+		res.RunID = newRunID()
+	}
 	if o.Only != "" {
 		if _, ok := m.set.Lookup(o.Only); !ok {
 			return res, fmt.Errorf("patch %s is not in the patch set: check the ID with 'migrate plan'", o.Only)
