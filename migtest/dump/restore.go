@@ -671,9 +671,6 @@ func (l *loader) existingTriggers() error {
 // createTable records a CREATE TABLE and splits off its secondary indexes.
 func (l *loader) createTable(it *item, c class) error {
 	ts := &tableState{worker: -1, from: *it}
-	if old := l.tableMap[c.table]; old != nil {
-		ts.worker, ts.queued = old.worker, old.queued
-	}
 	ts.fks = strings.Contains(strings.ToUpper(it.text), "FOREIGN")
 	if l.cfg.deferIdx && !c.ifNotExists {
 		if text, adds, ok := deferIndexes(it.text, c.table, l.version, l.mariadb, l.ansi); ok {
@@ -681,6 +678,9 @@ func (l *loader) createTable(it *item, c class) error {
 		}
 	}
 	l.mu.Lock()
+	if old := l.tableMap[c.table]; old != nil {
+		ts.worker, ts.queued = old.worker, old.queued
+	}
 	l.tableMap[c.table] = ts
 	l.mu.Unlock()
 	l.tables++
