@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 
@@ -98,8 +99,21 @@ func Main(ctx context.Context, set patch.Set, args []string, stdout, stderr io.W
 	} else if isUsage(err) {
 		code = ExitUsage
 	}
-	fmt.Fprintf(stderr, "migrate: %s\n", oneLine(redactError(err.Error())))
+	msg := err.Error()
+	if !a.verbose {
+		msg = trimStacks(msg)
+	}
+	fmt.Fprintf(stderr, "migrate: %s\n", oneLine(redactError(msg)))
 	return code
+}
+
+// stackRE matches a goroutine stack as runtime/debug.Stack prints it.
+var stackRE = regexp.MustCompile(`\n?goroutine \d+ \[[^\]]*\]:\n(?:[^\n]*\n\t[^\n]*(?:\n|$))*`)
+
+// trimStacks replaces the stack of a recovered panic in an error text by a
+// pointer to where it is kept, so the error stays one readable line.
+func trimStacks(s string) string {
+	return stackRE.ReplaceAllString(s, " (stack in the patch log and with -v)\n")
 }
 
 // isUsage reports whether err is one of cobra's command-line errors.

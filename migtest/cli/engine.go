@@ -106,7 +106,7 @@ func printStatus(w io.Writer, st *migrate.Status) {
 		}
 		line := fmt.Sprintf("  %s\t%s\t%s\t%s", e.State, e.ID, when, e.Description)
 		if e.Error != "" {
-			line += "\terror: " + oneLine(e.Error)
+			line += "\terror: " + oneLine(trimStacks(e.Error))
 		}
 		fmt.Fprintln(tw, line)
 	}
@@ -216,7 +216,7 @@ func printUp(w io.Writer, res *migrate.UpResult) {
 	for _, p := range res.Patches {
 		line := fmt.Sprintf("  %s\t%s\t%s", p.State, p.ID, (time.Duration(p.Duration * float64(time.Second))).Round(time.Millisecond))
 		if p.Error != "" {
-			line += "\t" + oneLine(p.Error)
+			line += "\t" + oneLine(trimStacks(p.Error))
 		}
 		fmt.Fprintln(tw, line)
 	}
