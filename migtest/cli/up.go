@@ -2,12 +2,15 @@ package cli
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/spf13/cobra"
 
 	"github.com/migtest/migtest/migtest/migrate"
@@ -196,6 +199,9 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 		fmt.Fprintf(a.stdout, "backup: %s (rollback with: migrate rollback --backup %s)\n", rep.Backup, rep.Backup)
 	}
 	if runErr != nil {
+		if lostConnection(runErr) {
+			runErr = fmt.Errorf("%w; the connection to the server was lost: when it answers again, run migrate up again (done patches and committed chunks are kept, the interrupted patch resumes)", runErr)
+		}
 		return engineExit(runErr)
 	}
 	if verifyErr != nil {
@@ -231,4 +237,18 @@ func (g *ddlGuardHook) run(ctx context.Context, q string) error {
 		return nil
 	}
 	return g.hook(ctx, q)
+}
+
+// lostConnection reports whether err says that the connection to the
+// server went away (the server died, restarted, or killed the session).
+func lostConnection(err error) bool {
+	var me *mysql.MySQLError
+	var ne net.Error
+	switch {
+	case errors.Is(err, mysql.ErrInvalidConn), errors.Is(err, driver.ErrBadConn), errors.As(err, &ne):
+		return true
+	case errors.As(err, &me):
+		return me.Number == 1927 || me.Number == 2006 || me.Number == 2013 // killed, gone away, lost
+	}
+	return false
 }
