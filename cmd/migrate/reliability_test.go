@@ -226,8 +226,19 @@ func checkBackups(t *testing.T, db *sql.DB, database, dir string, env []string) 
 	}
 }
 
+// matches reports whether a log line holds every &-separated part of
+// marker (the logger's field order is not fixed).
+func matches(line, marker string) bool {
+	for _, part := range strings.Split(marker, "&") {
+		if !strings.Contains(line, part) {
+			return false
+		}
+	}
+	return true
+}
+
 // killEvent is where a kill is aimed: after the nth stderr line (of -v
-// logs) containing marker, plus a random delay up to maxDelay.
+// logs) that matches marker, plus a random delay up to maxDelay.
 type killEvent struct {
 	phase    string
 	marker   string
@@ -238,14 +249,14 @@ var killEvents = []killEvent{
 	{"process start", "", 60 * time.Millisecond},
 	{"backup", `msg="backup started"`, 80 * time.Millisecond},
 	{"run start", `msg="migration run started"`, 3 * time.Millisecond},
-	{"DDL (add_custom_region)", `msg="patch start" patch=v1_0.add_custom_region`, 15 * time.Millisecond},
-	{"DDL (migrate_customer_data)", `msg="patch start" patch=v1_0.migrate_customer_data`, 20 * time.Millisecond},
-	{"per-row batch", `msg="altered table" patch=v1_0.migrate_customer_data table=tabCustomer change="ADD COLUMN ` + "`custom_migration_date`", 50 * time.Millisecond},
+	{"DDL (add_custom_region)", `msg="patch start"&patch=v1_0.add_custom_region`, 15 * time.Millisecond},
+	{"DDL (migrate_customer_data)", `msg="patch start"&patch=v1_0.migrate_customer_data`, 20 * time.Millisecond},
+	{"per-row batch", `msg="altered table"&patch=v1_0.migrate_customer_data&change="ADD COLUMN ` + "`custom_migration_date`", 50 * time.Millisecond},
 	{"between patches", `msg="patch done"`, 0},
-	{"ledger setup", `msg="patch start" patch=v1_0.fault_ledger`, 20 * time.Millisecond},
-	{"checkpointed batch (ledger)", `msg="step done" patch=v1_0.fault_ledger`, 60 * time.Millisecond},
-	{"steps (customer_profile)", `msg="patch start" patch=v1_0.customer_profile`, 30 * time.Millisecond},
-	{"after the last patch", `msg="patch done" patch=v1_0.customer_profile`, 2 * time.Millisecond},
+	{"ledger setup", `msg="patch start"&patch=v1_0.fault_ledger`, 20 * time.Millisecond},
+	{"checkpointed batch (ledger)", `msg="step done"&patch=v1_0.fault_ledger`, 60 * time.Millisecond},
+	{"steps (customer_profile)", `msg="patch start"&patch=v1_0.customer_profile`, 30 * time.Millisecond},
+	{"after the last patch", `msg="patch done"&patch=v1_0.customer_profile`, 2 * time.Millisecond},
 	{"AfterMigrate hook", `msg="after_migrate hook start"`, 40 * time.Millisecond},
 	{"verify and report", `msg="migration run finished"`, 30 * time.Millisecond},
 }
@@ -283,7 +294,7 @@ func killedUp(t *testing.T, bin, dir string, env []string, ev killEvent, nth int
 				last = l[i:min(len(l), i+90)]
 			}
 			mu.Unlock()
-			if ev.marker != "" && strings.Contains(l, ev.marker) {
+			if ev.marker != "" && matches(l, ev.marker) {
 				seen++
 				if seen == nth {
 					close(fire)
@@ -658,7 +669,7 @@ func startUp(t *testing.T, bin, dir string, env []string, marker string, args ..
 		fired := false
 		for sc.Scan() {
 			se.WriteString(sc.Text() + "\n")
-			if !fired && strings.Contains(sc.Text(), marker) {
+			if !fired && matches(sc.Text(), marker) {
 				fired = true
 				close(ch)
 			}
@@ -726,7 +737,7 @@ func TestServerLostMidPatch(t *testing.T) {
 		t.Run(strings.ReplaceAll(how, " ", "_"), func(t *testing.T) {
 			d, db, dir, env := newDB(t)
 			env = append(env, "FAULT_CHUNK_SLEEP=50ms")
-			seen, wait := startUp(t, bin, dir, env, `msg="step done" patch=v1_0.fault_ledger`, "--backup-dir", "backups")
+			seen, wait := startUp(t, bin, dir, env, `msg="step done"&patch=v1_0.fault_ledger`, "--backup-dir", "backups")
 			within(t, seen, time.Minute, "ledger batch start")
 			time.Sleep(300 * time.Millisecond) // about 6 of the 20 chunks
 			switch how {
@@ -759,7 +770,7 @@ func TestServerLostMidPatch(t *testing.T) {
 			if r.code == 0 {
 				t.Fatalf("up succeeded although its server went away:\n%s", r.stderr)
 			}
-			r.mustFailClearly(t, 1, "v1_0.fault_ledger")
+			r.mustFailClearly(t, 1, "v1_0.fault_ledger", "connection to the server was lost", "run migrate up again")
 			if how == "server killed and restarted" {
 				// While the server is down, commands fail with one clear line.
 				runBin(t, bin, dir, env, "status").mustFailClearly(t, 1, "cannot reach the server")
