@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bufio"
+	"database/sql"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// TestSandbox starts `migrate sandbox --fixture`, uses the DSN it prints
+// first, stops it with SIGTERM and checks the server is gone.
+func TestSandbox(t *testing.T) {
+	if _, err := exec.LookPath("mariadbd"); err != nil {
+		if _, err := exec.LookPath("/usr/sbin/mariadbd"); err != nil {
+			t.Skip("sandbox test uses the local provider: mariadbd not installed")
+		}
+	}
+	cmd := exec.Command(binary, "sandbox", "--provider", "local", "--fixture", fixturePath(t))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill() //nolint:errcheck // after Wait it is gone anyway
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		if sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var dsn string
+	select {
+	case dsn = <-lines:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("no DSN within 2 minutes; stderr:\n%s", stderr.String())
+	}
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil || cfg.DBName == "" {
+		t.Fatalf("first line is not a DSN with a database: %q (%v)", dsn, err)
+	}
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM `tabCustomer`").Scan(&n); err != nil || n == 0 {
+		t.Fatalf("the sandbox database has no customers: %d, %v", n, err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("sandbox exited with %v after SIGTERM; stderr:\n%s", err, stderr.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("sandbox did not stop within a minute of SIGTERM")
+	}
+	db.SetMaxIdleConns(0)
+	if err := db.Ping(); err == nil {
+		t.Error("the sandbox server still answers after the sandbox stopped")
+	}
+}
