@@ -84,6 +84,18 @@ func (m *Migrator) acquire(ctx context.Context, wait time.Duration) (*lock, erro
 	return &lock{conn: conn, name: name}, nil
 }
 
+// Lock takes the database's migration lock, the one Up and Mark hold,
+// waiting up to wait; another holder gives a *LockedError. A command that
+// replaces the database's contents (a rollback) holds it, so that it never
+// runs under an Up. Call unlock to release it.
+func (m *Migrator) Lock(ctx context.Context, wait time.Duration) (unlock func(), err error) {
+	lk, err := m.acquire(ctx, wait)
+	if err != nil {
+		return nil, err
+	}
+	return lk.release, nil
+}
+
 // release releases the lock and closes its connection.
 func (l *lock) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
