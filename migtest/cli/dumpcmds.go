@@ -348,6 +348,12 @@ for confirmation on a terminal; elsewhere pass --yes.`,
 					return err
 				}
 			}
+			// Never restore under a running up: hold its lock throughout.
+			unlock, err := m.Lock(ctx, 0)
+			if err != nil {
+				return engineExit(err)
+			}
+			defer unlock()
 			history, err := m.Runs(ctx)
 			if err != nil {
 				return err
