@@ -237,6 +237,20 @@ func matches(line, marker string) bool {
 	return true
 }
 
+// waitSessionsGone waits until the server has closed the sessions a killed
+// process left on database (a session in the middle of a statement lives,
+// with the migration lock, until the statement ends).
+func waitSessionsGone(t *testing.T, db *sql.DB, database string) {
+	t.Helper()
+	for range 400 {
+		if queryInt(t, db, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()", database) == 0 {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("sessions of the killed process are still open on %s after 10s", database)
+}
+
 // killEvent is where a kill is aimed: after the nth stderr line (of -v
 // logs) that matches marker, plus a random delay up to maxDelay.
 type killEvent struct {
@@ -945,4 +959,233 @@ func TestConnectionLostMidBackupAndRestore(t *testing.T) {
 			t.Errorf("the failed restore left tables %v (big present: %d): a target that may look complete", names, rows)
 		}
 	})
+}
+
+// startAll starts n copies of bin with args at once and returns their
+// results, in start order.
+func startAll(t *testing.T, n int, bin, dir string, env []string, args ...string) []result {
+	t.Helper()
+	out := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(bin, args...)
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), env...)
+			var so, se bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &so, &se
+			err := cmd.Run()
+			out[i] = result{stdout: so.String(), stderr: se.String()}
+			var ee *exec.ExitError
+			switch {
+			case errors.As(err, &ee):
+				out[i].code = ee.ExitCode()
+			case err != nil:
+				out[i].code = -1
+				out[i].stderr += err.Error()
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// TestConcurrentUp runs ten ups at once on one database: exactly one
+// applies the patches and the nine others exit 3 naming the lock; with
+// --wait the nine wait and then find nothing to do. Ups on two databases
+// run side by side. The ledger patch is slowed down (2 s) so that every
+// up contends for the lock while the first holds it.
+func TestConcurrentUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ten processes at once: not in -short")
+	}
+	bin := faultBinary(t)
+	slow := "FAULT_CHUNK_SLEEP=100ms"
+	prepare := func(t *testing.T) (*sql.DB, string, string, []string) {
+		d, db := servertest.NewDatabase(t)
+		dir := t.TempDir()
+		env := []string{"MIGRATE_DSN=" + d.DSN, slow}
+		runBin(t, bin, dir, env, "restore", "--file", fixturePath(t)).must(t, 0)
+		return db, d.Name, dir, env
+	}
+	checkOnce := func(t *testing.T, db *sql.DB, name, dir string, env []string) {
+		t.Helper()
+		st := readStatus(t, bin, dir, env)
+		for _, p := range st.Patches {
+			if p.Status != "done" || p.Attempts != 1 {
+				t.Errorf("patch %s: %s after %d attempts, want done after 1", p.ID, p.Status, p.Attempts)
+			}
+		}
+		if a, n, w := ledgerState(t, db, name); a != 1 || n != faultpatches.LedgerRows || w != 0 {
+			t.Errorf("ledger: applied %d, %d rows, %d hit twice", a, n, w)
+		}
+		backups, _ := filepath.Glob(filepath.Join(dir, "backups", "*.sql.gz"))
+		if len(backups) != 1 {
+			t.Errorf("%d backups written, want 1: %v", len(backups), backups)
+		}
+	}
+
+	t.Run("ten_on_one_database", func(t *testing.T) {
+		db, name, dir, env := prepare(t)
+		res := startAll(t, 10, bin, dir, env, "up", "--backup-dir", "backups")
+		applied, locked := 0, 0
+		for i, r := range res {
+			switch {
+			case r.code == 0 && strings.Contains(r.stdout, "done: 4 patches run"):
+				applied++
+			case r.code == 3:
+				locked++
+				r.mustFailClearly(t, 3, "another migration holds the lock", "--wait")
+			default:
+				t.Errorf("up #%d: exit %d\n%s%s", i, r.code, r.stdout, r.stderr)
+			}
+		}
+		if applied != 1 || locked != 9 {
+			t.Errorf("%d ups applied the patches and %d exited 3; want 1 and 9", applied, locked)
+		}
+		checkOnce(t, db, name, dir, env)
+		if n := queryInt(t, db, "SELECT COUNT(*) FROM migtest_run_log WHERE kind = 'up'"); n != 1 {
+			t.Errorf("%d up runs in the run log, want 1 (the others never held the lock)", n)
+		}
+	})
+
+	t.Run("ten_with_wait", func(t *testing.T) {
+		db, name, dir, env := prepare(t)
+		res := startAll(t, 10, bin, dir, env, "up", "--backup-dir", "backups", "--wait", "2m")
+		applied, nothing := 0, 0
+		for i, r := range res {
+			switch {
+			case r.code == 0 && strings.Contains(r.stdout, "done: 4 patches run"):
+				applied++
+			case r.code == 0 && strings.Contains(r.stdout, "nothing to do"):
+				nothing++
+			default:
+				t.Errorf("up --wait #%d: exit %d\n%s%s", i, r.code, r.stdout, r.stderr)
+			}
+		}
+		if applied != 1 || nothing != 9 {
+			t.Errorf("%d ups applied the patches and %d found nothing to do; want 1 and 9", applied, nothing)
+		}
+		checkOnce(t, db, name, dir, env)
+		if n := queryInt(t, db, "SELECT COUNT(*) FROM migtest_run_log WHERE kind = 'up' AND status = 'done'"); n != 1 {
+			t.Errorf("%d runs done in the run log, want 1", n)
+		}
+	})
+
+	t.Run("two_databases_side_by_side", func(t *testing.T) {
+		dbA, nameA, dirA, envA := prepare(t)
+		dbB, nameB, dirB, envB := prepare(t)
+		var wg sync.WaitGroup
+		var ra, rb result
+		wg.Add(2)
+		go func() { defer wg.Done(); ra = runBin(t, bin, dirA, envA, "up", "--backup-dir", "backups") }()
+		go func() { defer wg.Done(); rb = runBin(t, bin, dirB, envB, "up", "--backup-dir", "backups") }()
+		wg.Wait()
+		ra.must(t, 0)
+		rb.must(t, 0)
+		checkOnce(t, dbA, nameA, dirA, envA)
+		checkOnce(t, dbB, nameB, dirB, envB)
+		span := func(db *sql.DB) (start, end time.Time) {
+			if err := db.QueryRow("SELECT started, finished FROM migtest_run_log WHERE kind = 'up'").Scan(&start, &end); err != nil {
+				t.Fatal(err)
+			}
+			return start, end
+		}
+		sa, ea := span(dbA)
+		sb, eb := span(dbB)
+		if !sa.Before(eb) || !sb.Before(ea) {
+			t.Errorf("the runs on two databases did not overlap (A %v–%v, B %v–%v): one waited for the other", sa, ea, sb, eb)
+		}
+	})
+}
+
+// TestRollbackAfterFailedUp fails an up three ways — a patch returns an
+// error after three patches succeeded, a patch with an SQL syntax error
+// after one, and a SIGKILL in the middle of the ledger's batch — and rolls
+// back: every table's CHECKSUM TABLE equals its value before the up, no
+// table was added or lost, and the patches are pending again.
+func TestRollbackAfterFailedUp(t *testing.T) {
+	bin := faultBinary(t)
+	for _, tc := range []struct{ name, set string }{
+		{"patch_error", "error"},
+		{"sql_syntax_error", "badsql"},
+		{"sigkill_mid_batch", "ledger"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, db := servertest.NewDatabase(t)
+			dir := t.TempDir()
+			env := []string{"MIGRATE_DSN=" + d.DSN, "FAULT_SET=" + tc.set, "FAULT_CHUNK_SLEEP=20ms"}
+			runBin(t, bin, dir, env, "restore", "--file", fixturePath(t)).must(t, 0)
+			beforeSums := checksums(t, db, d.Name)
+			beforeTables := tableNames(t, db, d.Name)
+
+			if tc.set == "ledger" {
+				ev := killEvent{"ledger batch", `msg="step done"&patch=v1_0.fault_ledger`, 0}
+				if _, finished := killedUp(t, bin, dir, env, ev, 1, 100*time.Millisecond); finished {
+					t.Fatal("up finished before the kill")
+				}
+				waitSessionsGone(t, db, d.Name)
+			} else {
+				runBin(t, bin, dir, env, "up", "--backup-dir", "backups").mustFailClearly(t, 1, "failed")
+			}
+			if fmt.Sprint(checksums(t, db, d.Name)) == fmt.Sprint(beforeSums) {
+				t.Fatal("the failed up changed nothing: nothing to roll back")
+			}
+
+			runBin(t, bin, dir, env, "rollback", "--yes", "--backup-dir", "backups").must(t, 0)
+			var after []string
+			for _, n := range tableNames(t, db, d.Name) {
+				if !strings.HasPrefix(n, "migtest_") {
+					after = append(after, n)
+				}
+			}
+			if fmt.Sprint(after) != fmt.Sprint(beforeTables) {
+				t.Errorf("tables after the rollback %v, before the up %v", after, beforeTables)
+			}
+			if got := checksums(t, db, d.Name); fmt.Sprint(got) != fmt.Sprint(beforeSums) {
+				for n, v := range beforeSums {
+					if got[n] != v {
+						t.Errorf("CHECKSUM TABLE %s: %d before the up, %d after the rollback", n, v, got[n])
+					}
+				}
+			}
+			st := readStatus(t, bin, dir, env)
+			if st.Applied != 0 || st.Pending != len(st.Patches) {
+				t.Errorf("after the rollback %d patches applied and %d pending, want 0 and %d", st.Applied, st.Pending, len(st.Patches))
+			}
+		})
+	}
+}
+
+// TestRollbackWhileUpRuns starts a rollback while an up holds the lock in
+// the middle of a patch: the rollback must not restore under the running
+// up's feet; it exits 3 like a second up, and the up finishes.
+func TestRollbackWhileUpRuns(t *testing.T) {
+	bin := faultBinary(t)
+	d, db := servertest.NewDatabase(t)
+	dir := t.TempDir()
+	env := []string{"MIGRATE_DSN=" + d.DSN, "FAULT_CHUNK_SLEEP=100ms"}
+	runBin(t, bin, dir, env, "restore", "--file", fixturePath(t)).must(t, 0)
+	// A first, complete up leaves a backup for the rollback to find; then
+	// mark the ledger pending so that a second up runs it again slowly.
+	runBin(t, bin, dir, env, "up", "--backup-dir", "backups").must(t, 0)
+	if _, err := db.Exec("UPDATE fault_counter SET applied = 0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE fault_ledger SET hits = 0"); err != nil {
+		t.Fatal(err)
+	}
+	runBin(t, bin, dir, env, "mark", faultpatches.Ledger.ID, "--pending", "--reason", "test: run it again").must(t, 0)
+
+	seen, wait := startUp(t, bin, dir, env, `msg="step done"&patch=v1_0.fault_ledger`, "--backup-dir", "backups")
+	within(t, seen, time.Minute, "ledger batch start")
+	rb := runBin(t, bin, dir, env, "rollback", "--yes", "--backup-dir", "backups")
+	up := wait()
+	up.must(t, 0)
+	rb.mustFailClearly(t, 3, "another migration holds the lock")
+	if a, n, w := ledgerState(t, db, d.Name); a != 1 || n != faultpatches.LedgerRows || w != 0 {
+		t.Errorf("ledger after the up: applied %d, %d rows, %d hit twice", a, n, w)
+	}
 }
