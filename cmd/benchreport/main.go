@@ -31,7 +31,6 @@ type comparison struct {
 	fast, slow    string        // benchmark names: ratio = slow / fast
 	minRatio      float64       // goal: ratio at least this (0: no ratio goal)
 	limit         time.Duration // goal: fast at most this (0: none)
-	note          string
 }
 
 var comparisons = []comparison{

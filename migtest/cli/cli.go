@@ -174,7 +174,7 @@ func (a *app) setup(cmd *cobra.Command) error {
 	case a.quiet:
 		level = slog.LevelWarn
 	}
-	var w io.Writer = a.stderr
+	w := io.Writer(a.stderr)
 	if a.logFile != "" {
 		f, err := os.OpenFile(a.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {

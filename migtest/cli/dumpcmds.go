@@ -255,48 +255,18 @@ func emptyDatabase(ctx context.Context, db *sql.DB, database string) error {
 	defer conn.Close()
 	q := func(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
 	var stmts []string
-	rows, err := conn.QueryContext(ctx, "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_TYPE = 'VIEW' DESC", database)
-	if err != nil {
-		return fmt.Errorf("empty %s: %w", database, err)
-	}
-	for rows.Next() {
-		var name, typ string
-		if err := rows.Scan(&name, &typ); err != nil {
-			rows.Close()
-			return err
+	for _, l := range []struct{ query, drop string }{
+		{"SELECT TABLE_NAME, CASE TABLE_TYPE WHEN 'VIEW' THEN 'VIEW' WHEN 'SEQUENCE' THEN 'SEQUENCE' ELSE 'TABLE' END FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_TYPE = 'VIEW' DESC", ""},
+		{"SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?", ""},
+		{"SELECT EVENT_NAME, 'EVENT' FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?", ""},
+	} {
+		objs, err := listPairs(ctx, conn, l.query, database)
+		if err != nil {
+			return fmt.Errorf("empty %s: %w", database, err)
 		}
-		switch typ {
-		case "VIEW":
-			stmts = append(stmts, "DROP VIEW IF EXISTS "+q(database)+"."+q(name))
-		case "SEQUENCE":
-			stmts = append(stmts, "DROP SEQUENCE IF EXISTS "+q(database)+"."+q(name))
-		default:
-			stmts = append(stmts, "DROP TABLE IF EXISTS "+q(database)+"."+q(name))
+		for _, o := range objs {
+			stmts = append(stmts, "DROP "+o[1]+" IF EXISTS "+q(database)+"."+q(o[0]))
 		}
-	}
-	rows.Close()
-	rows, err = conn.QueryContext(ctx, "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?", database)
-	if err != nil {
-		return fmt.Errorf("empty %s: %w", database, err)
-	}
-	for rows.Next() {
-		var name, typ string
-		if err := rows.Scan(&name, &typ); err != nil {
-			rows.Close()
-			return err
-		}
-		stmts = append(stmts, "DROP "+typ+" IF EXISTS "+q(database)+"."+q(name))
-	}
-	rows.Close()
-	rows, err = conn.QueryContext(ctx, "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?", database)
-	if err == nil {
-		for rows.Next() {
-			var name string
-			if rows.Scan(&name) == nil {
-				stmts = append(stmts, "DROP EVENT IF EXISTS "+q(database)+"."+q(name))
-			}
-		}
-		rows.Close()
 	}
 	if _, err := conn.ExecContext(ctx, "SET SESSION foreign_key_checks = 0"); err != nil {
 		return err
@@ -463,4 +433,22 @@ func precheckDump(f *os.File) error {
 		}
 	}
 	return nil
+}
+
+// listPairs runs a query of two string columns and returns its rows.
+func listPairs(ctx context.Context, conn *sql.Conn, query string, args ...any) ([][2]string, error) {
+	rows, err := conn.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var p [2]string
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }

@@ -186,6 +186,9 @@ func TestFailingThenFixed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(res.Patches) != 2 || res.Patches[0].ID != "p2" {
+		t.Errorf("the second up ran %+v, want p2 and p3", res.Patches)
+	}
 	if got := strings.Join(trace(t, db), ","); got != "p1,p2,p3" {
 		t.Errorf("trace = %s", got)
 	}

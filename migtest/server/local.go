@@ -209,7 +209,7 @@ func runLocal(ctx context.Context, c *config, bins localBinaries, dir string) (*
 		}
 	case <-exited:
 		cancel()
-		<-ready
+		_ = <-ready // the ping's error says less than the server log
 		log := tail(errLog)
 		if strings.Contains(log, "Address already in use") {
 			return nil, fmt.Errorf("local provider: port %d: %w", port, errPortTaken)
