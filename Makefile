@@ -51,9 +51,10 @@ demo: deps build
 	./bin/migrate rehearse --fixture fixtures/demo-site.sql.gz --golden snapshots/demo-site.snap
 
 ## lint: golangci-lint v2 (installed with go install when missing).
+LINTBIN := $(shell $(GO) env GOPATH)/bin/golangci-lint
 lint:
-	@command -v golangci-lint >/dev/null 2>&1 || $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI)
-	golangci-lint run $(PKGS)
+	@[ -x $(LINTBIN) ] && $(LINTBIN) version 2>/dev/null | grep -q 'version $(patsubst v%,%,$(GOLANGCI))' || $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI)
+	$(LINTBIN) run $(PKGS)
 
 ## bench: every benchmark side by side with the stock tools in one run (medians of BENCHCOUNT runs),
 ## then BENCHMARKS.md with the ratios and goals. Takes about half an hour on 2 cores.
