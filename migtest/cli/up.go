@@ -243,9 +243,9 @@ func (g *ddlGuardHook) run(ctx context.Context, q string) error {
 // server went away (the server died, restarted, or killed the session).
 func lostConnection(err error) bool {
 	var me *mysql.MySQLError
-	var ne net.Error
+	var oe *net.OpError // not net.Error: a syscall.Errno such as ENOSPC is one too
 	switch {
-	case errors.Is(err, mysql.ErrInvalidConn), errors.Is(err, driver.ErrBadConn), errors.As(err, &ne):
+	case errors.Is(err, mysql.ErrInvalidConn), errors.Is(err, driver.ErrBadConn), errors.As(err, &oe):
 		return true
 	case errors.As(err, &me):
 		return me.Number == 1927 || me.Number == 2006 || me.Number == 2013 // killed, gone away, lost
