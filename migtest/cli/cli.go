@@ -62,6 +62,7 @@ type app struct {
 	stderr io.Writer
 
 	dsn        string
+	dsnFile    string
 	siteConfig string
 	logFormat  string
 	logFile    string
@@ -148,12 +149,13 @@ verification, a report and a rollback.`,
 	root.CompletionOptions.DisableDefaultCmd = true
 	f := root.PersistentFlags()
 	f.StringVar(&a.dsn, "dsn", "", "database to work on: user:pass@tcp(host:3306)/db, user:pass@unix(/sock)/db, mysql:// or mariadb:// URL (env MIGRATE_DSN)")
+	f.StringVar(&a.dsnFile, "dsn-file", "", "read the DSN from `FILE` (mode 0600), so that no password shows in the process list as with --dsn")
 	f.StringVar(&a.siteConfig, "site-config", "", "a Frappe site_config.json to take the database from, instead of --dsn")
 	f.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&a.logFile, "log", "", "also write the log to `FILE`")
 	f.BoolVarP(&a.verbose, "verbose", "v", false, "more detail in logs and errors")
 	f.BoolVarP(&a.quiet, "quiet", "q", false, "no progress bars, warnings and errors only")
-	root.MarkFlagsMutuallyExclusive("dsn", "site-config")
+	root.MarkFlagsMutuallyExclusive("dsn", "dsn-file", "site-config")
 	root.MarkFlagsMutuallyExclusive("verbose", "quiet")
 
 	for _, c := range a.commands() {
@@ -191,6 +193,18 @@ func (a *app) setup(cmd *cobra.Command) error {
 		h = slog.NewTextHandler(w, opts)
 	}
 	a.log = slog.New(h)
+	if a.dsnFile != "" {
+		b, err := os.ReadFile(a.dsnFile)
+		if err != nil {
+			return usageErrorf("cannot read --dsn-file: %v; give a file holding one DSN", err)
+		}
+		if a.dsn = strings.TrimSpace(string(b)); a.dsn == "" {
+			return usageErrorf("--dsn-file %s is empty; write the DSN into it", a.dsnFile)
+		}
+		if st, err := os.Stat(a.dsnFile); err == nil && st.Mode().Perm()&0o077 != 0 {
+			a.log.Warn("the --dsn-file is readable by other users: chmod 600 it", "file", a.dsnFile, "mode", st.Mode().Perm())
+		}
+	}
 	return nil
 }
 
