@@ -28,7 +28,8 @@ import (
 
 // Stats describes a finished restore.
 type Stats struct {
-	// Statements is the number of statements run on the server.
+	// Statements is the number of the input's statements run on the
+	// server (not counting what Restore adds, such as index builds).
 	Statements int64
 	// Rows is the number of rows the data statements inserted.
 	Rows int64
@@ -519,7 +520,7 @@ func (l *loader) statement(it item) error {
 		l.doneRaw.Add(it.raw)
 		return nil
 	case opData:
-		if err := l.flushFor(c.table); err != nil {
+		if err := l.flushFor(c.table, false); err != nil {
 			return err
 		}
 		ts := l.tableMap[c.table]
@@ -529,7 +530,7 @@ func (l *loader) statement(it item) error {
 		it.table, it.data = c.table, true
 		return l.send(l.route(c.table), it)
 	case opTable:
-		if err := l.flushFor(c.table); err != nil {
+		if err := l.flushFor(c.table, true); err != nil {
 			return err
 		}
 		if len(c.tables) > 0 || !c.create { // DROP TABLE, TRUNCATE, DROP/CREATE SEQUENCE, CREATE INDEX
@@ -568,7 +569,7 @@ func (l *loader) statement(it item) error {
 		}
 		return nil
 	case opAlterTable:
-		if err := l.flushFor(c.table); err != nil {
+		if err := l.flushFor(c.table, true); err != nil {
 			return err
 		}
 		if err := l.addIndexes(c.table); err != nil {
@@ -887,7 +888,9 @@ func (l *loader) exec(conn *sql.Conn, it *item) error {
 		}
 		return stmtErr(it, err)
 	}
-	l.statements.Add(1)
+	if it.raw > 0 { // not a copy of a session statement, nor one the loader made
+		l.statements.Add(1)
+	}
 	l.doneRaw.Add(it.raw)
 	if it.data {
 		if n, err := res.RowsAffected(); err == nil {
@@ -1004,11 +1007,17 @@ func (l *loader) deferDDL(it item, name string) error {
 }
 
 // flushFor runs the deferred DDL before a statement on table if any of it
-// concerns the table (a trigger on it, a view of that name or one whose
-// text mentions it).
-func (l *loader) flushFor(table string) error {
+// concerns the table: a trigger on it or a view of that name; and, for a
+// statement that changes the table's definition (ddl), a view whose text
+// mentions an existing table of that name.
+func (l *loader) flushFor(table string, ddl bool) error {
+	known := false
+	if ddl {
+		_, before := l.before["TABLE "+table]
+		known = before || l.tableMap[table] != nil
+	}
 	for _, d := range l.pending {
-		if d.name == table || strings.Contains(d.it.text, table) {
+		if d.name == table || known && strings.Contains(d.it.text, table) {
 			return l.flushPending()
 		}
 	}
