@@ -73,6 +73,7 @@ type app struct {
 
 	log     *slog.Logger
 	logSink io.Closer
+	secrets *secrets // passwords never written
 }
 
 // Main runs the migrate command line with args (without the program name)
@@ -81,7 +82,13 @@ func Main(ctx context.Context, set patch.Set, args []string, stdout, stderr io.W
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	a := &app{set: set, stdout: stdout, stderr: stderr}
+	sec := &secrets{}
+	stdout, stderr = scrubWriter{stdout, sec}, scrubWriter{stderr, sec}
+	for _, arg := range args {
+		sec.addDSN(arg) // a DSN given anywhere on the command line (--dsn, diff A B)
+	}
+	sec.addDSN(os.Getenv("MIGRATE_DSN"))
+	a := &app{set: set, stdout: stdout, stderr: stderr, secrets: sec}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -183,7 +190,7 @@ func (a *app) setup(cmd *cobra.Command) error {
 			return usageErrorf("cannot open --log file: %v; give a path in a directory that exists and is writable", err)
 		}
 		a.logSink = f
-		w = io.MultiWriter(a.stderr, f)
+		w = io.MultiWriter(a.stderr, scrubWriter{f, a.secrets})
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler
@@ -201,6 +208,7 @@ func (a *app) setup(cmd *cobra.Command) error {
 		if a.dsn = strings.TrimSpace(string(b)); a.dsn == "" {
 			return usageErrorf("--dsn-file %s is empty; write the DSN into it", a.dsnFile)
 		}
+		a.secrets.addDSN(a.dsn)
 		if st, err := os.Stat(a.dsnFile); err == nil && st.Mode().Perm()&0o077 != 0 {
 			a.log.Warn("the --dsn-file is readable by other users: chmod 600 it", "file", a.dsnFile, "mode", st.Mode().Perm())
 		}

@@ -52,6 +52,7 @@ func (a *app) resolveTarget() (*target, error) {
 		if err != nil {
 			return nil, err
 		}
+		a.secrets.add(cfg.Passwd)
 	default:
 		s := a.dsn
 		if s == "" {
@@ -60,6 +61,7 @@ func (a *app) resolveTarget() (*target, error) {
 		if s == "" {
 			return nil, usageErrorf("no database given: pass --dsn user:pass@tcp(host:3306)/db, set MIGRATE_DSN, or pass --site-config sites/SITE/site_config.json")
 		}
+		a.secrets.addDSN(s) // a sites file's DSN is not on the command line
 		cfg, err = dsn.Parse(s)
 		if err != nil {
 			return nil, usageErrorf("invalid --dsn: %v", err)
