@@ -20,7 +20,11 @@ func (a *app) barsOn() bool {
 	if a.quiet {
 		return false
 	}
-	f, ok := a.stderr.(*os.File)
+	w := a.stderr
+	if sw, ok := w.(scrubWriter); ok {
+		w = sw.w
+	}
+	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
