@@ -236,7 +236,9 @@ func (r *run) up(ctx context.Context, db *sql.DB, set patch.Set, hook patch.Stat
 	if err != nil {
 		return nil, err
 	}
-	return m.Up(ctx, migrate.UpOptions{})
+	// A crashed run's connections close asynchronously on the server; its
+	// lock may outlive the pool by a moment, so wait for it.
+	return m.Up(ctx, migrate.UpOptions{Wait: time.Minute})
 }
 
 // applied lists the IDs of set applied on db, in order.
