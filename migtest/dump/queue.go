@@ -201,7 +201,7 @@ func (q *queue) write(it *item) error {
 		}
 		q.spill = f
 		q.w = bufio.NewWriterSize(f, 1<<20)
-		q.r = bufio.NewReaderSize(io.NewSectionReader(f, 0, 1<<62), 1<<20)
+		q.r = bufio.NewReaderSize(&growingReader{f: f}, 1<<20)
 	}
 	var hdr [5 * binary.MaxVarintLen64]byte
 	n := binary.PutUvarint(hdr[:], uint64(len(it.text)))
@@ -283,6 +283,23 @@ func (q *queue) reset() error {
 		return spoolErr(err)
 	}
 	q.w.Reset(q.spill)
-	q.r.Reset(io.NewSectionReader(q.spill, 0, 1<<62))
+	q.r.Reset(&growingReader{f: q.spill})
 	return nil
+}
+
+// growingReader reads a file that is still being appended to. Unlike an
+// io.SectionReader it never reports io.EOF together with data, which
+// bufio.Reader would keep and return after the file has grown.
+type growingReader struct {
+	f   *os.File
+	off int64
+}
+
+func (g *growingReader) Read(p []byte) (int, error) {
+	n, err := g.f.ReadAt(p, g.off)
+	g.off += int64(n)
+	if n > 0 {
+		return n, nil
+	}
+	return 0, err
 }
