@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/migtest/migtest/migtest/internal/filelock"
 )
 
 // localSettings are the server settings of a disposable server: nothing is
@@ -324,7 +326,7 @@ func localTemplate(ctx context.Context, c *config, bins localBinaries) (string, 
 	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return "", fmt.Errorf("local provider: cache dir: %w (set MIGTEST_CACHE to a writable directory)", err)
 	}
-	unlock, err := lockFile(ctx, dir+".lock")
+	unlock, err := filelock.Lock(ctx, dir+".lock", 5*time.Minute)
 	if err != nil {
 		return "", err
 	}
@@ -343,31 +345,6 @@ func localTemplate(ctx context.Context, c *config, bins localBinaries) (string, 
 		return "", fmt.Errorf("local provider: %w", err)
 	}
 	return dir, nil
-}
-
-// lockFile takes an exclusive flock on path, waiting up to 5 minutes.
-func lockFile(ctx context.Context, path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
-		}
-		if time.Now().After(deadline) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: still held after 5m; remove it if no migtest process is running", path)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }
 
 // copyDir copies the regular files and directories under src to dst.
