@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/migtest/migtest/migtest/internal/filelock"
+	"github.com/migtest/migtest/migtest/internal/fsutil"
 )
 
 // localSettings are the server settings of a disposable server: nothing is
@@ -361,20 +361,7 @@ func copyDir(src, dst string) error {
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		in, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o660)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, in); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
+		return fsutil.CopyFile(p, target)
 	})
 	if err != nil {
 		return fmt.Errorf("local provider: copy template datadir: %w", err)
