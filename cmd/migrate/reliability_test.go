@@ -592,13 +592,13 @@ func (ps *privateServer) kill(t *testing.T) {
 }
 
 // restart starts mariadbd again with the same command line (datadir, port,
-// socket), waits until it answers, and stops it when the test ends. It
+// socket) and the extra options, waits until it answers, and stops it when the test ends. It
 // gets SIGKILL if the test process dies.
-func (ps *privateServer) restart(t *testing.T) {
+func (ps *privateServer) restart(t *testing.T, extra ...string) {
 	t.Helper()
 	started := make(chan error, 1)
 	exited := make(chan struct{})
-	cmd := exec.Command(ps.argv[0], ps.argv[1:]...)
+	cmd := exec.Command(ps.argv[0], append(ps.argv[1:len(ps.argv):len(ps.argv)], extra...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	go func() {
 		// Pdeathsig fires when the thread that started the process exits:
