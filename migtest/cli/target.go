@@ -113,6 +113,10 @@ func connectError(t *target, err error) error {
 		return fmt.Errorf("cannot connect to %s as %s: access denied; check the user and password in the DSN or site config", t.cfg.Addr, t.cfg.User)
 	case errors.As(err, &me) && me.Number == 1049:
 		return fmt.Errorf("database %s does not exist on %s; create it or fix the database name in the DSN", t.name, t.cfg.Addr)
+	case errors.Is(err, mysql.ErrNoTLS):
+		return fmt.Errorf("cannot connect to %s on %s: the DSN asks for TLS (tls=%s) but the server offers none; enable TLS on the server (ssl_cert, ssl_key) or use tls=preferred", t.name, t.cfg.Addr, t.cfg.TLSConfig)
+	case strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "tls:"):
+		return fmt.Errorf("cannot connect to %s on %s: %v; the server's certificate is not trusted here: install its CA in the system trust store, or use tls=skip-verify (encrypted, but the server is not authenticated)", t.name, t.cfg.Addr, err)
 	case errors.As(err, &ne) || strings.Contains(err.Error(), "dial"):
 		return fmt.Errorf("cannot reach the server at %s (%s): %v; check the host and port and that MariaDB is running", t.cfg.Addr, t.cfg.Net, err)
 	default:
