@@ -89,7 +89,6 @@ func runBad(t *testing.T, bin, dir string, env []string, db *sql.DB, database st
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runBin(t, bin, dir, append(append([]string{}, env...), tc.env...), tc.args...)
-			t.Logf("exit %d: %s", r.code, lastLine(r.stderr))
 			r.mustFailClearly(t, tc.code, tc.want...)
 			if after := dbState(t, db, database); after != before {
 				t.Errorf("the database changed:\nbefore %s\nafter  %s", before, after)

@@ -94,6 +94,7 @@ func (r result) mustFailClearly(t *testing.T, code int, want ...string) {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, r.stdout, r.stderr)
 	}
 	line := lastLine(r.stderr)
+	t.Logf("exit %d: %s", r.code, line)
 	if !strings.HasPrefix(line, "migrate: ") {
 		t.Errorf("the last stderr line is not the error line %q:\n%s", "migrate: ...", r.stderr)
 	}
