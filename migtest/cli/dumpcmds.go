@@ -414,10 +414,10 @@ func precheckDump(f *os.File) error {
 	if bytes.HasPrefix(head, []byte{0x1f, 0x8b}) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return fmt.Errorf("the gzip header is broken (%v): the file is corrupt", err)
+			return fmt.Errorf("the gzip header is broken (%w): the file is corrupt", err)
 		}
 		if n, err = io.Copy(io.Discard, zr); err != nil {
-			return fmt.Errorf("the gzip data is truncated or corrupt after %d bytes (%v): an interrupted copy or backup?", n, err)
+			return fmt.Errorf("the gzip data is truncated or corrupt after %d bytes (%w): an interrupted copy or backup?", n, err)
 		}
 		if n == 0 {
 			return fmt.Errorf("the gzip data decompresses to nothing: nothing to restore")
