@@ -49,7 +49,7 @@ func faultBinary(t *testing.T) string {
 		faultBin = filepath.Join(filepath.Dir(binary), "faultmigrate")
 		out, err := exec.Command("go", "build", "-o", faultBin, "./internal/faultmigrate").CombinedOutput()
 		if err != nil {
-			faultErr = fmt.Errorf("build faultmigrate: %v\n%s", err, out)
+			faultErr = fmt.Errorf("build faultmigrate: %w\n%s", err, out)
 		}
 	})
 	if faultErr != nil {

@@ -112,11 +112,13 @@ var Panics = patch.Patch{
 	ID:          "v1_0.fault_panics",
 	Description: "Test patch: panics",
 	Run: func(context.Context, *patch.Context) error {
-		var m map[string]int
-		m["boom"]++ // assignment to entry in nil map
+		counts := countsByRegion() // a bug as a patch would have it: the map was never made
+		counts["boom"]++
 		return nil
 	},
 }
+
+func countsByRegion() map[string]int { return nil }
 
 // Fails is a patch that returns an error.
 var Fails = patch.Patch{

@@ -46,8 +46,10 @@ func runIdentifiers(ctx context.Context, pc *patch.Context) error {
 			return err
 		}
 	}
-	if ok, err := pc.HasTable(ctx, t); err != nil || !ok {
-		return fmt.Errorf("HasTable(%q) = %v, %v", t, ok, err)
+	if ok, err := pc.HasTable(ctx, t); err != nil {
+		return fmt.Errorf("HasTable(%q): %w", t, err)
+	} else if !ok {
+		return fmt.Errorf("HasTable(%q) = false after CREATE TABLE", t)
 	}
 	steps := []func() error{
 		func() error { return pc.AddColumn(ctx, t, WeirdNew, "int NULL") },
