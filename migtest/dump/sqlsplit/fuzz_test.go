@@ -49,10 +49,10 @@ func FuzzSplit(f *testing.F) {
 	})
 }
 
-// FuzzSplitLiterals embeds arbitrary bytes in literals of all three
+// FuzzLiterals embeds arbitrary bytes in literals of all three
 // quotes, escaped as dump tools escape them, and checks that no statement
 // boundary falls inside them, with either delimiter.
-func FuzzSplitLiterals(f *testing.F) {
+func FuzzLiterals(f *testing.F) {
 	for _, s := range []string{"", ";", "'", "\"", "`", "\\", "a';b", "\x00\xff", "-- x\n", "/*", "*/", "DELIMITER ;;\n", ";;", "\r\n"} {
 		f.Add([]byte(s))
 	}
