@@ -269,7 +269,7 @@ var killEvents = []killEvent{
 	{"per-row batch", `msg="altered table"&patch=v1_0.migrate_customer_data&change="ADD COLUMN ` + "`custom_migration_date`", 50 * time.Millisecond},
 	{"between patches", `msg="patch done"`, 0},
 	{"ledger setup", `msg="patch start"&patch=v1_0.fault_ledger`, 20 * time.Millisecond},
-	{"checkpointed batch (ledger)", `msg="step done"&patch=v1_0.fault_ledger`, 60 * time.Millisecond},
+	{"checkpointed batch (ledger)", `msg="step done"&patch=v1_0.fault_ledger`, 100 * time.Millisecond},
 	{"steps (customer_profile)", `msg="patch start"&patch=v1_0.customer_profile`, 30 * time.Millisecond},
 	{"after the last patch", `msg="patch done"&patch=v1_0.customer_profile`, 2 * time.Millisecond},
 	{"AfterMigrate hook", `msg="after_migrate hook start"`, 40 * time.Millisecond},
@@ -359,7 +359,8 @@ func killSeed(t *testing.T) uint64 {
 	return uint64(time.Now().UnixNano())
 }
 
-// TestKillUp SIGKILLs `migrate up` at 20 seeded random points across the
+// TestKillUp SIGKILLs `migrate up` at 20 seeded random points (each of the
+// phases of killEvents at least once) across the
 // example set (plus the Ledger patch, which shows any double application)
 // on the demo fixture: during the backup, DDL, batches, between patches and
 // after the last one. Each time a second up completes, the snapshot equals
@@ -388,9 +389,14 @@ func TestKillUp(t *testing.T) {
 		t.Fatalf("uninterrupted run: ledger applied %d rows %d wrong %d", a, n, w)
 	}
 
+	// Every phase once, in a seeded order, then seeded random phases.
+	order := rng.Perm(len(killEvents))
+	for len(order) < 20 {
+		order = append(order, rng.IntN(len(killEvents)))
+	}
 	phases := map[string]int{}
-	for i := range 20 {
-		ev := killEvents[rng.IntN(len(killEvents))]
+	for i, k := range order {
+		ev := killEvents[k]
 		nth := 1
 		if ev.marker == `msg="patch done"` {
 			nth = 1 + rng.IntN(4)
@@ -402,7 +408,9 @@ func TestKillUp(t *testing.T) {
 		ok := t.Run(fmt.Sprintf("%02d_%s", i, strings.NewReplacer(" ", "_", "(", "", ")", "").Replace(ev.phase)), func(t *testing.T) {
 			d, db := servertest.NewDatabase(t)
 			dir := t.TempDir()
-			env := []string{"MIGRATE_DSN=" + d.DSN, "FAULT_HOOK_SLEEP=50ms"}
+			// The ledger's 20 chunks and the hook take long enough (100 ms,
+			// 50 ms) for a kill to land inside them.
+			env := []string{"MIGRATE_DSN=" + d.DSN, "FAULT_HOOK_SLEEP=50ms", "FAULT_CHUNK_SLEEP=5ms"}
 			runBin(t, bin, dir, env, "restore", "--file", fixturePath(t)).must(t, 0)
 
 			last, finished := killedUp(t, bin, dir, env, ev, nth, delay)
