@@ -272,3 +272,29 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	}
 	return p
 }
+
+// TestRestoreCreatesDatabase restores into a database that does not exist
+// yet, and a failed restore into a new database leaves none behind.
+func TestRestoreCreatesDatabase(t *testing.T) {
+	d, db := servertest.NewDatabase(t)
+	dir := t.TempDir()
+	i := strings.LastIndex(d.DSN, "/")
+	j := strings.Index(d.DSN[i:], "?")
+	newDSN := func(name string) string { return d.DSN[:i+1] + name + d.DSN[i+j:] }
+	fresh := d.Name + "_new"
+	t.Cleanup(func() { db.Exec("DROP DATABASE IF EXISTS `" + fresh + "`") })
+	run(t, dir, nil, "restore", "--dsn", newDSN(fresh), "--file", fixturePath(t)).must(t, 0)
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM `" + fresh + "`.`tabCustomer`").Scan(&n); err != nil || n == 0 {
+		t.Fatalf("restored into a new database: %d customers, %v", n, err)
+	}
+	bad := d.Name + "_bad"
+	broken := writeFile(t, dir, "broken.sql", "CREATE TABLE t (id int PRIMARY KEY);\nINSERT INTO t VALUES (1);\nTHIS IS NOT SQL;\n")
+	r := run(t, dir, nil, "restore", "--dsn", newDSN(bad), "--file", broken).must(t, 1)
+	if !strings.Contains(r.stderr, "dropped again") || !strings.Contains(r.stderr, "line 3") {
+		t.Errorf("a failed restore into a new database: %s", r.stderr)
+	}
+	if err := db.QueryRow("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", bad).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the database of a failed restore is still there (%d, %v)", n, err)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/migtest/migtest/migtest/dsn"
 	"github.com/migtest/migtest/migtest/dump"
 	"github.com/migtest/migtest/migtest/migrate"
 	"github.com/migtest/migtest/migtest/snapshot"
@@ -189,11 +190,36 @@ func (a *app) restoreFile(ctx context.Context, dsnStr, database, file string, fo
 		}
 		r = f
 	}
-	db, err := sql.Open("mysql", dsnStr)
+	// Work without a default database, so a database that does not exist
+	// yet can be created (and dropped again if the restore fails).
+	cfg, err := dsn.Parse(dsnStr)
+	if err != nil {
+		return usageErrorf("invalid DSN: %v", err)
+	}
+	cfg = cfg.Clone()
+	cfg.DBName = ""
+	db, err := sql.Open("mysql", cfg.FormatDSN())
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	var exists int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", database).Scan(&exists); err != nil {
+		return fmt.Errorf("restore into %s: %w", database, err)
+	}
+	if exists == 0 {
+		if _, err := db.ExecContext(ctx, "CREATE DATABASE "+quoteName(database)+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+			return fmt.Errorf("database %s does not exist and cannot be created: %w; create it or grant CREATE", database, err)
+		}
+		a.log.Info("created the database for the restore", "database", database)
+		defer func() {
+			if err != nil {
+				if _, derr := db.ExecContext(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+quoteName(database)); derr == nil {
+					err = fmt.Errorf("%w; the database %s this restore had created was dropped again", err, database)
+				}
+			}
+		}()
+	}
 	n, err := objectCount(ctx, db, database)
 	if err != nil {
 		return fmt.Errorf("restore into %s: %w", database, err)
@@ -452,3 +478,5 @@ func listPairs(ctx context.Context, conn *sql.Conn, query string, args ...any) (
 	}
 	return out, rows.Err()
 }
+
+func quoteName(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
