@@ -75,7 +75,7 @@ image:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSplit$$' -fuzztime $(FUZZTIME) ./migtest/dump/sqlsplit
-	$(GO) test -run '^$$' -fuzz '^FuzzSplitLiterals$$' -fuzztime $(FUZZTIME) ./migtest/dump/sqlsplit
+	$(GO) test -run '^$$' -fuzz '^FuzzLiterals$$' -fuzztime $(FUZZTIME) ./migtest/dump/sqlsplit
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./migtest/snapshot
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./migtest/ddllint
 
