@@ -269,7 +269,8 @@ type loader struct {
 
 	version int
 	mariadb bool
-	source  string // the dump's own database, once named
+	source  string          // the dump's own database, once named
+	others  map[string]bool // the server's other databases, for the guard
 	// sourceIsTable: a table is named like source, so "source.x" may be a
 	// column of it and is not rewritten to the target.
 	sourceIsTable bool
@@ -339,6 +340,9 @@ func (l *loader) run(ctx context.Context) (err error) {
 	l.version, l.mariadb = parseVersion(ver)
 	if _, err := l.ctrl.ExecContext(l.ctx, "USE "+quoteIdent(l.target)); err != nil {
 		return fmt.Errorf("use the target database: %w (create it first)", err)
+	}
+	if err := l.loadDatabases(l.ctx, l.ctrl); err != nil {
+		return err
 	}
 	if l.before, err = listObjects(l.ctx, l.ctrl, l.target); err != nil {
 		return fmt.Errorf("list the objects in the target: %w", err)
@@ -489,6 +493,16 @@ func (l *loader) statement(it item) error {
 		}
 		it.text = "ALTER DATABASE " + quoteIdent(l.target) + " " + c.dbOptions
 		return l.global(it)
+	}
+	if c.op != opData {
+		switch err := l.guard(&it, c); {
+		case errors.Is(err, errSkip):
+			l.debug("skipped a statement for replicas", "statement", it.num, "line", it.line)
+			l.doneRaw.Add(it.raw)
+			return nil
+		case err != nil:
+			return err
+		}
 	}
 	if len(c.quals) > 0 {
 		if err := l.unqualify(&it, c.quals); err != nil {
