@@ -87,10 +87,9 @@ func (l *local) DataDir() string { return filepath.Join(l.dir, "data") }
 // startLocal starts mariadbd on a copy of the cached template datadir (or a
 // fresh one), on a private socket and a free 127.0.0.1 port.
 //
-// The server cannot outlive its owner: it gets SIGKILL when the owning
-// process dies (Linux), and a small janitor process removes its directory
-// then; dirs left by a janitor that was killed too are swept by the next
-// start.
+// The server cannot outlive its owner: a small janitor process kills it and
+// removes its directory within a second of the owner's exit; dirs left by a
+// janitor that was killed too are swept by the next start.
 func startLocal(ctx context.Context, c *config) (Server, error) {
 	bins, err := findLocalBinaries()
 	if err != nil {
@@ -157,7 +156,11 @@ func runLocal(ctx context.Context, c *config, bins localBinaries, dir string) (*
 		args = append(args, "--user=root")
 	}
 	cmd := exec.Command(bins.server, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// No Pdeathsig: it fires when the OS thread that forked exits, which Go
+	// does to threads locked by goroutines that end (golang/go#27505), and
+	// would kill a shared server under a running test. The janitor below
+	// stops the server within a second of its owner's exit instead.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("local provider: start %s: %w", bins.server, err)
 	}
