@@ -142,15 +142,16 @@ func safeName(s string) string {
 }
 
 func (a *app) restoreCommand() *cobra.Command {
-	var file string
-	var force bool
+	var file, backupDir string
+	var force, noSafety bool
 	cmd := &cobra.Command{
 		Use:   "restore",
 		Short: "Restore a .sql or .sql.gz backup into the database",
 		Long: `restore loads a .sql or .sql.gz dump (ours, mariadb-dump, mysqldump or a
 bench backup; recognised by content; "-" reads stdin) into the DSN's database.
 It refuses a database that holds tables, views or routines unless --force,
-which empties it first. CREATE DATABASE and USE in the dump are redirected to
+which first takes a safety backup of it (--backup-dir; --no-safety-backup
+skips it) and then empties it. CREATE DATABASE and USE in the dump are redirected to
 the target database. On failure the target is emptied again and the error says
 so; it never looks complete.`,
 		Example: `  migrate restore --dsn 'user:pass@tcp(db:3306)/site1_copy' --file site1.sql.gz
@@ -164,11 +165,32 @@ so; it never looks complete.`,
 			if err != nil {
 				return err
 			}
+			if force && !noSafety {
+				ctx := cmd.Context()
+				db, err := a.open(ctx, t)
+				if err == nil {
+					var n int
+					n, err = objectCount(ctx, db, t.name)
+					if err == nil && n > 0 {
+						var safety string
+						safety, _, err = a.backupBefore(ctx, db, &target{cfg: t.cfg, name: t.name, site: t.site + "-before-restore"}, backupDir)
+						if err == nil {
+							fmt.Fprintf(a.stdout, "safety backup: %s (undo the restore with: migrate restore --force --file %s)\n", safety, safety)
+						}
+					}
+					db.Close()
+				}
+				if err != nil {
+					return fmt.Errorf("safety backup before restore --force failed, nothing was changed: %w", err)
+				}
+			}
 			return a.restoreFile(cmd.Context(), t.DSN(), t.name, file, force)
 		},
 	}
 	cmd.Flags().StringVar(&file, "file", "", "dump `FILE` to restore (.sql or .sql.gz; - for stdin)")
-	cmd.Flags().BoolVar(&force, "force", false, "empty a database that is not empty before restoring")
+	cmd.Flags().BoolVar(&force, "force", false, "replace the contents of a database that is not empty (after a safety backup)")
+	cmd.Flags().StringVar(&backupDir, "backup-dir", "backups", "directory for the safety backup --force takes")
+	cmd.Flags().BoolVar(&noSafety, "no-safety-backup", false, "with --force, do not back up the current contents first")
 	return cmd
 }
 
