@@ -298,3 +298,49 @@ func TestRestoreCreatesDatabase(t *testing.T) {
 		t.Errorf("the database of a failed restore is still there (%d, %v)", n, err)
 	}
 }
+
+// TestRollbackTouched: rollback --touched restores exactly the tables the
+// run wrote to, drops the ones it created, and leaves the others, with the
+// writes made after the up, alone.
+func TestRollbackTouched(t *testing.T) {
+	d, db := servertest.NewDatabase(t)
+	dir := t.TempDir()
+	env := []string{"MIGRATE_DSN=" + d.DSN}
+	run(t, dir, env, "restore", "--file", fixturePath(t)).must(t, 0)
+	before := checksums(t, db, d.Name)
+	run(t, dir, env, "up", "--backup-dir", "backups").must(t, 0)
+	backups, _ := filepath.Glob(filepath.Join(dir, "backups", "*.sql.gz.touched.json"))
+	if len(backups) != 1 {
+		t.Fatalf("%d touched records beside the backup, want 1", len(backups))
+	}
+	// A write after the up to a table no patch touched must survive.
+	if _, err := db.Exec("INSERT INTO `tabToDo` (`name`, `description`) VALUES ('after-up', 'kept')"); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, dir, env, "rollback", "--yes", "--touched", "--backup-dir", "backups").must(t, 0)
+	if !strings.Contains(r.stdout, "tabCustomer") {
+		t.Errorf("rollback --touched did not say it restored tabCustomer:\n%s", r.stdout)
+	}
+	after := checksums(t, db, d.Name)
+	for table, sum := range before {
+		if table == "tabToDo" {
+			continue
+		}
+		if after[table] != sum {
+			t.Errorf("%s: checksum %d after rollback --touched, %d before up", table, after[table], sum)
+		}
+	}
+	for table := range after {
+		if _, ok := before[table]; !ok {
+			t.Errorf("table %s, created by the run, is still there", table)
+		}
+	}
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM `tabToDo` WHERE `name` = 'after-up'").Scan(&n); err != nil || n != 1 {
+		t.Errorf("the write after up to an untouched table is gone (%d, %v)", n, err)
+	}
+	plan := run(t, dir, env, "plan").must(t, 0)
+	if !strings.Contains(plan.stdout, "up would run 3 patches") {
+		t.Errorf("after rollback --touched the patches should be pending again:\n%s", plan.stdout)
+	}
+}

@@ -114,7 +114,9 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 		a.params = map[string]string{"lock_wait_timeout": fmt.Sprint(int(f.lockWait.Seconds()))}
 	}
 	var guard *ddlGuardHook
+	var touched touchedTables
 	m, db, t, err := a.migrator(ctx, migrate.WithProgress(a.progressFunc()), migrate.WithStatementHook(func(ctx context.Context, q string) error {
+		_ = touched.hook(ctx, q)
 		return guard.run(ctx, q)
 	}))
 	if err != nil {
@@ -160,6 +162,11 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 		// The backup file is recorded by the runner; read it back for the report.
 		if st, err := m.Status(context.WithoutCancel(ctx)); err == nil && st.LastRun != nil && st.LastRun.RunID == res.RunID {
 			rep.Backup, rep.BackupSHA256 = st.LastRun.BackupFile, st.LastRun.BackupSHA256
+		}
+	}
+	if rep.Backup != "" {
+		if err := touched.save(rep.Backup, runID); err != nil {
+			a.log.Warn("could not record the touched tables beside the backup; rollback --touched will not be possible", "err", err)
 		}
 	}
 	var verifyErr error

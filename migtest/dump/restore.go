@@ -73,6 +73,20 @@ type restoreConfig struct {
 	diskBudget int64
 	totalBytes int64
 	keep       bool
+	only       map[string]bool // restore just these tables (nil: everything)
+}
+
+// WithTables restores only the named tables (their definitions, rows and
+// triggers) and nothing else of the dump: no views, routines or events, and
+// no DROP/CREATE DATABASE. The target may hold other tables; the named ones
+// must not exist in it. Rollback of the tables a migration touched uses it.
+func WithTables(names ...string) RestoreOption {
+	return func(c *restoreConfig) {
+		c.only = make(map[string]bool, len(names))
+		for _, n := range names {
+			c.only[n] = true
+		}
+	}
 }
 
 // WithParallel sets the number of connections that load data, default
@@ -493,6 +507,10 @@ func (l *loader) statement(it item) error {
 		}
 		it.text = "ALTER DATABASE " + quoteIdent(l.target) + " " + c.dbOptions
 		return l.global(it)
+	}
+	if l.cfg.only != nil && !l.wanted(c) {
+		l.doneRaw.Add(it.raw)
+		return nil
 	}
 	if c.op != opData {
 		switch err := l.guard(&it, c); {
@@ -1176,5 +1194,27 @@ func (l *loader) report() {
 		}
 		p.ETA = 0
 		l.cfg.progress(p)
+	}
+}
+
+// wanted reports whether a statement belongs to the tables WithTables
+// names: their DDL, rows and triggers, and session settings; not views,
+// routines, events or anything else.
+func (l *loader) wanted(c class) bool {
+	switch c.op {
+	case opSet, opTxn, opLock, opUnlock, opEmpty:
+		return true
+	case opData, opTable, opAlterTable, opKeys, opTrigger:
+		if len(c.tables) > 0 {
+			for _, t := range c.tables {
+				if !l.cfg.only[t] {
+					return false
+				}
+			}
+			return true
+		}
+		return l.cfg.only[c.table]
+	default:
+		return false
 	}
 }

@@ -117,11 +117,13 @@ func (tm *timer) hook(ctx context.Context, q string) error {
 			tm.tx[id] = t
 		}
 	}
-	if m := writeTarget.FindStringSubmatch(q); m != nil && id != "" {
+	if names := TablesWritten(q); len(names) > 0 && id != "" {
 		if tm.tables[id] == nil {
 			tm.tables[id] = map[string]bool{}
 		}
-		tm.tables[id][unquote(m[1])] = true
+		for _, n := range names {
+			tm.tables[id][n] = true
+		}
 	}
 	tm.last.id, tm.last.query, tm.last.start = id, q, now
 	tm.last.locking = lockingStmt.MatchString(q)
@@ -148,6 +150,26 @@ func (tm *timer) finish(set patch.Set, durations map[string]time.Duration) []Pat
 		}
 		sort.Strings(t.Tables)
 		out = append(out, t)
+	}
+	return out
+}
+
+var renameTargets = regexp.MustCompile("(?is)\\bTO\\s+(`(?:[^`]|``)+`|[\\w$]+)")
+
+// TablesWritten returns the tables a statement writes to or creates: the
+// target of INSERT, REPLACE, UPDATE, DELETE, ALTER, CREATE/DROP TABLE,
+// TRUNCATE, CREATE INDEX, and both sides of RENAME TABLE. Unqualified names
+// only; other statements give none.
+func TablesWritten(q string) []string {
+	m := writeTarget.FindStringSubmatch(q)
+	if m == nil {
+		return nil
+	}
+	out := []string{unquote(m[1])}
+	if head := strings.ToUpper(strings.TrimSpace(q)); strings.HasPrefix(head, "RENAME") {
+		for _, r := range renameTargets.FindAllStringSubmatch(q, -1) {
+			out = append(out, unquote(r[1]))
+		}
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package rehearsal_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +112,27 @@ func TestEstimates(t *testing.T) {
 	}
 	if est[1].Scale != 1 || est[1].Expected != time.Second {
 		t.Errorf("estimate b (no known table) = %+v", est[1])
+	}
+}
+
+func TestTablesWritten(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		q    string
+		want string
+	}{
+		{"INSERT INTO `tabCustom Field` (a) VALUES (1)", "[tabCustom Field]"},
+		{"UPDATE `tabCustomer` SET x = 1", "[tabCustomer]"},
+		{"DELETE FROM t WHERE 1", "[t]"},
+		{"ALTER TABLE `tab``x` ADD COLUMN c int", "[tab`x]"},
+		{"CREATE TABLE IF NOT EXISTS `new` (id int)", "[new]"},
+		{"RENAME TABLE `_tmp_a` TO `_backup_a`", "[_tmp_a _backup_a]"},
+		{"CREATE UNIQUE INDEX i ON `t` (a)", "[t]"},
+		{"SELECT * FROM t", "[]"},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprint(rehearsal.TablesWritten(tt.q)); got != tt.want {
+			t.Errorf("TablesWritten(%q) = %s, want %s", tt.q, got, tt.want)
+		}
 	}
 }
