@@ -92,6 +92,9 @@ func (a *app) backup(ctx context.Context, db *sql.DB, t *target, path, files str
 	if bar := a.byteBar("backup", -1); bar != nil {
 		opts = append(opts, dump.WithBackupProgress(func(p dump.Progress) { _ = bar.Set64(p.Bytes) }))
 		defer bar.Finish() //nolint:errcheck // display only
+	} else if !a.quiet {
+		logp := a.progressLog()
+		opts = append(opts, dump.WithBackupProgress(func(p dump.Progress) { logp("backup bytes", p.Bytes, p.TotalBytes) }))
 	}
 	// The backup gets a pool of its own: its connections carry session
 	// settings and snapshots that must not leak into the run's pool.
@@ -272,6 +275,9 @@ func (a *app) restoreFile(ctx context.Context, dsnStr, database, file string, fo
 	if bar := a.byteBar("restore", size); bar != nil {
 		opts = append(opts, dump.WithRestoreProgress(func(p dump.Progress) { _ = bar.Set64(p.Bytes) }))
 		defer bar.Finish() //nolint:errcheck // display only
+	} else if !a.quiet {
+		logp := a.progressLog()
+		opts = append(opts, dump.WithRestoreProgress(func(p dump.Progress) { logp("restore bytes", p.Bytes, p.TotalBytes) }))
 	}
 	a.log.Info("restore started", "database", database, "file", file)
 	st, err := dump.Restore(ctx, db, database, r, opts...)
