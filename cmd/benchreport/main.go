@@ -21,8 +21,12 @@ import (
 	"time"
 )
 
-// line matches "BenchmarkName/sub-2   	       3	 123456 ns/op ...".
-var line = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([0-9.]+) ns/op`)
+// line matches "BenchmarkName/sub-2   	       3	 123456 ns/op ..." and
+// metric the "value unit" pairs after the iteration count.
+var (
+	line   = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+	metric = regexp.MustCompile(`([0-9.e+-]+) (\S+)`)
+)
 
 // comparison is one row of the report: a ratio of two benchmarks (or one
 // benchmark against a limit) and its goal.
@@ -31,6 +35,7 @@ type comparison struct {
 	fast, slow    string        // benchmark names: ratio = slow / fast
 	minRatio      float64       // goal: ratio at least this (0: no ratio goal)
 	limit         time.Duration // goal: fast at most this (0: none)
+	unit          string        // the metric compared: "" for ns/op, or a rate such as "rows/s" (higher is faster)
 }
 
 var comparisons = []comparison{
@@ -47,8 +52,8 @@ var comparisons = []comparison{
 	{section: "Rehearsal database", what: "warm (SQL clone of a template database: dsn/docker providers) vs cold", fast: "BenchmarkFixtureDatabase/warm-sql-clone", slow: "BenchmarkFixtureDatabase/cold-restore"},
 	{section: "Snapshot", what: "1,000 tables with row counts", fast: "BenchmarkTake1000/parallel=4", limit: time.Second},
 	{section: "Snapshot", what: "1,000 tables, schema only", fast: "BenchmarkTake1000/schema-only", limit: time.Second},
-	{section: "Batched data migration", what: "helper (Batch) vs one set-based UPDATE (ratio = helper's slowdown; goal: at most 1.2x)", fast: "BenchmarkBatch/set-based", slow: "BenchmarkBatch/helper"},
-	{section: "Batched data migration", what: "helper (Batch) vs per-row commits of 100", fast: "BenchmarkBatch/helper", slow: "BenchmarkBatch/per-row-commit100"},
+	{section: "Batched data migration", what: "helper (Batch) vs one set-based UPDATE (ratio = helper's slowdown; goal: at most 1.2x)", fast: "BenchmarkBatch/set-based", slow: "BenchmarkBatch/helper", unit: "rows/s"},
+	{section: "Batched data migration", what: "helper (Batch) vs per-row commits of 100", fast: "BenchmarkBatch/helper", slow: "BenchmarkBatch/per-row-commit100", unit: "rows/s"},
 }
 
 func main() {
@@ -67,7 +72,8 @@ func main() {
 	write(os.Stdout, runs, *machine, *command)
 }
 
-// parse collects the ns/op of every run of every benchmark.
+// parse collects every metric of every run of every benchmark, keyed
+// "name" for ns/op and "name unit" for the others (e.g. rows/s).
 func parse(r io.Reader) (map[string][]float64, error) {
 	out := map[string][]float64{}
 	sc := bufio.NewScanner(r)
@@ -77,11 +83,17 @@ func parse(r io.Reader) (map[string][]float64, error) {
 		if m == nil {
 			continue
 		}
-		v, err := strconv.ParseFloat(m[2], 64)
-		if err != nil {
-			return nil, fmt.Errorf("bad ns/op in %q", sc.Text())
+		for _, mm := range metric.FindAllStringSubmatch(m[2], -1) {
+			v, err := strconv.ParseFloat(mm[1], 64)
+			if err != nil {
+				return nil, fmt.Errorf("bad %s in %q", mm[2], sc.Text())
+			}
+			key := m[1]
+			if mm[2] != "ns/op" {
+				key += " " + mm[2]
+			}
+			out[key] = append(out[key], v)
 		}
-		out[m[1]] = append(out[m[1]], v)
 	}
 	return out, sc.Err()
 }
@@ -119,19 +131,35 @@ func write(w io.Writer, runs map[string][]float64, machine, command string) {
 			section = c.section
 			fmt.Fprintf(w, "\n## %s\n\n| what | median | compared with | ratio | goal | met |\n| --- | --- | --- | --- | --- | --- |\n", section)
 		}
-		fast, okF := runs[c.fast]
-		slow, okS := runs[c.slow]
+		key := func(n string) string {
+			if c.unit != "" {
+				return n + " " + c.unit
+			}
+			return n
+		}
+		fast, okF := runs[key(c.fast)]
+		slow, okS := runs[key(c.slow)]
 		if !okF || (c.slow != "" && !okS) {
 			fmt.Fprintf(w, "| %s | not run | | | %s | not run (`%s`) |\n", c.what, goalText(c), missing(c, okF, okS))
 			continue
 		}
+		show := func(v float64) string {
+			if c.unit != "" {
+				return fmt.Sprintf("%.0f %s", v, c.unit)
+			}
+			return dur(v)
+		}
 		mf := median(fast)
-		row := fmt.Sprintf("| %s | %s (`%s`) ", c.what, dur(mf), c.fast)
+		row := fmt.Sprintf("| %s | %s (`%s`) ", c.what, show(mf), c.fast)
 		ratio := 0.0
 		if c.slow != "" {
 			ms := median(slow)
-			ratio = ms / mf
-			row += fmt.Sprintf("| %s (`%s`) | %.2fx ", dur(ms), c.slow, ratio)
+			if c.unit != "" {
+				ratio = mf / ms // a rate: the faster one's is higher
+			} else {
+				ratio = ms / mf
+			}
+			row += fmt.Sprintf("| %s (`%s`) | %.2fx ", show(ms), c.slow, ratio)
 		} else {
 			row += "| | "
 		}
@@ -139,7 +167,7 @@ func write(w io.Writer, runs map[string][]float64, machine, command string) {
 		if c.minRatio > 0 && ratio < c.minRatio {
 			met = "**no**"
 		}
-		if c.limit > 0 && time.Duration(mf) > c.limit {
+		if c.limit > 0 && c.unit == "" && time.Duration(mf) > c.limit {
 			met = "**no**"
 		}
 		if c.minRatio == 0 && c.limit == 0 {
@@ -157,7 +185,9 @@ func write(w io.Writer, runs map[string][]float64, machine, command string) {
 	fmt.Fprintln(w, "\n## Every benchmark (median ns/op)\n\n| benchmark | runs | median |\n| --- | --- | --- |")
 	var names []string
 	for n := range runs {
-		names = append(names, n)
+		if !strings.Contains(n, " ") {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	for _, n := range names {
