@@ -140,7 +140,7 @@ func write(w io.Writer, runs map[string][]float64, machine, command string) {
 		fast, okF := runs[key(c.fast)]
 		slow, okS := runs[key(c.slow)]
 		if !okF || (c.slow != "" && !okS) {
-			fmt.Fprintf(w, "| %s | not run | | | %s | not run (`%s`) |\n", c.what, goalText(c), missing(c, okF, okS))
+			fmt.Fprintf(w, "| %s | not run | | | %s | not run (`%s`) |\n", cell(c.what), goalText(c), missing(c, okF, okS))
 			continue
 		}
 		show := func(v float64) string {
@@ -150,7 +150,7 @@ func write(w io.Writer, runs map[string][]float64, machine, command string) {
 			return dur(v)
 		}
 		mf := median(fast)
-		row := fmt.Sprintf("| %s | %s (`%s`) ", c.what, show(mf), c.fast)
+		row := fmt.Sprintf("| %s | %s (`%s`) ", cell(c.what), show(mf), c.fast)
 		ratio := 0.0
 		if c.slow != "" {
 			ms := median(slow)
@@ -225,3 +225,6 @@ func countText(runs map[string][]float64) string {
 	}
 	return fmt.Sprintf("%d to %d", lo, hi)
 }
+
+// cell escapes the pipes of a table cell.
+func cell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
