@@ -96,11 +96,11 @@ func firstLine(s string) string {
 func readSnapshot(path string) (*snapshot.Snapshot, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read snapshot %s: %v", path, err)
+		return nil, fmt.Errorf("cannot read snapshot %s: %w", path, err)
 	}
 	s, err := snapshot.Parse(b)
 	if err != nil {
-		return nil, fmt.Errorf("snapshot %s is corrupt: %v; write it again with migrate snapshot --out", path, err)
+		return nil, fmt.Errorf("snapshot %s is corrupt: %w; write it again with migrate snapshot --out", path, err)
 	}
 	return s, nil
 }

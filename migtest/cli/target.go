@@ -118,7 +118,7 @@ func connectError(t *target, err error) error {
 	case strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "tls:"):
 		return fmt.Errorf("cannot connect to %s on %s: %w; the server's certificate is not trusted here: install its CA in the system trust store, or use tls=skip-verify (encrypted, but the server is not authenticated)", t.name, t.cfg.Addr, err)
 	case errors.As(err, &ne) || strings.Contains(err.Error(), "dial"):
-		return fmt.Errorf("cannot reach the server at %s (%s): %v; check the host and port and that MariaDB is running", t.cfg.Addr, t.cfg.Net, err)
+		return fmt.Errorf("cannot reach the server at %s (%s): %w; check the host and port and that MariaDB is running", t.cfg.Addr, t.cfg.Net, err)
 	default:
 		return fmt.Errorf("cannot connect to %s on %s: %w", t.name, t.cfg.Addr, err)
 	}

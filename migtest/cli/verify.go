@@ -113,13 +113,16 @@ ORDER BY k.TABLE_NAME, k.ORDINAL_POSITION`, database)
 	}
 	type pk struct{ table, col, typ string }
 	var pks []pk
+	defer rows.Close()
 	for rows.Next() {
 		var p pk
 		if err := rows.Scan(&p.table, &p.col, &p.typ); err != nil {
-			rows.Close()
 			return fmt.Errorf("list primary keys: %w", err)
 		}
 		pks = append(pks, p)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list primary keys: %w", err)
 	}
 	rows.Close()
 	var bad []string
@@ -154,8 +157,11 @@ func smokeTest(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("write: %w", err)
 	}
 	var v string
-	if err := db.QueryRowContext(ctx, "SELECT v FROM "+q+" WHERE id = 1").Scan(&v); err != nil || v != "migtest" {
-		return fmt.Errorf("read back %q: %v", v, err)
+	if err := db.QueryRowContext(ctx, "SELECT v FROM "+q+" WHERE id = 1").Scan(&v); err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
+	if v != "migtest" {
+		return fmt.Errorf("read back %q, wrote \"migtest\"", v)
 	}
 	if _, err := db.ExecContext(ctx, "DELETE FROM "+q+" WHERE id = 1"); err != nil {
 		return fmt.Errorf("delete: %w", err)

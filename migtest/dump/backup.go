@@ -269,7 +269,7 @@ func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
 
 func (a *atomicFile) write(p []byte) (int, error) {
 	n, err := a.f.Write(p)
-	a.h.Write(p[:n])
+	_, _ = a.h.Write(p[:n]) // a hash never fails
 	a.n += int64(n)
 	if err != nil {
 		return n, fmt.Errorf("write %s: %w", a.f.Name(), err)
@@ -315,7 +315,6 @@ func (a *atomicFile) abort() {
 type column struct {
 	name string
 	kind colKind
-	bits int // BIT(n)
 }
 
 type colKind int

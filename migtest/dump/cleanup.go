@@ -20,32 +20,34 @@ func listObjects(ctx context.Context, conn *sql.Conn, database string) (map[stri
 		{"EVENT", "SELECT EVENT_NAME, '' FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?"},
 	}
 	for _, q := range queries {
-		rows, err := conn.QueryContext(ctx, q.q, database)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var name, typ string
-			if err := rows.Scan(&name, &typ); err != nil {
-				rows.Close()
-				return nil, err
+		if err := func() error {
+			rows, err := conn.QueryContext(ctx, q.q, database)
+			if err != nil {
+				return err
 			}
-			kind := q.kind
-			if kind == "" {
-				switch typ {
-				case "VIEW":
-					kind = "VIEW"
-				case "SEQUENCE":
-					kind = "SEQUENCE"
-				case "PROCEDURE", "FUNCTION", "PACKAGE", "PACKAGE BODY":
-					kind = typ
-				default:
-					kind = "TABLE"
+			defer rows.Close()
+			for rows.Next() {
+				var name, typ string
+				if err := rows.Scan(&name, &typ); err != nil {
+					return err
 				}
+				kind := q.kind
+				if kind == "" {
+					switch typ {
+					case "VIEW":
+						kind = "VIEW"
+					case "SEQUENCE":
+						kind = "SEQUENCE"
+					case "PROCEDURE", "FUNCTION", "PACKAGE", "PACKAGE BODY":
+						kind = typ
+					default:
+						kind = "TABLE"
+					}
+				}
+				objs[kind+" "+name] = name
 			}
-			objs[kind+" "+name] = name
-		}
-		if err := rows.Close(); err != nil {
+			return rows.Err()
+		}(); err != nil {
 			return nil, err
 		}
 	}

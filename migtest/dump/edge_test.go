@@ -35,7 +35,7 @@ var edgeSchema = []string{
 	"CREATE SEQUENCE seq1 START WITH 100 INCREMENT BY 5",
 	"CREATE TABLE big (id INT PRIMARY KEY, blob_col LONGBLOB, txt LONGTEXT) ENGINE=InnoDB",
 	"CREATE TABLE empty_tbl (id INT PRIMARY KEY, v VARCHAR(10), KEY k_v (v)) ENGINE=InnoDB",
-	"CREATE TABLE `odd name` (`id col` INT PRIMARY KEY, `we``ird` VARCHAR(10), `ünï` INT, `sel;ect` INT, KEY `key with space` (`we``ird`)) ENGINE=InnoDB",
+	"CREATE TABLE `odd name` (`id col` INT PRIMARY KEY, `we``ird` VARCHAR(10), `ünï` INT, `sel;ect` INT, KEY `key with space` (`we``ird`)) ENGINE=InnoDB", //nolint:misspell // sel;ect is an identifier on purpose
 	"CREATE TABLE `tàblé_ü` (id INT PRIMARY KEY, `ñ` VARCHAR(10)) ENGINE=InnoDB",
 	"CREATE TABLE myisam_tbl (id INT PRIMARY KEY, v VARCHAR(10), KEY k_v (v)) ENGINE=MyISAM",
 	"CREATE TABLE audit (id INT AUTO_INCREMENT PRIMARY KEY, what VARCHAR(100)) ENGINE=InnoDB",

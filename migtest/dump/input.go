@@ -65,13 +65,13 @@ func openInput(r io.Reader) (*input, error) {
 	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
 		zr, err := pgzip.NewReaderN(br, 1<<20, 8)
 		if err != nil {
-			return nil, fmt.Errorf("%w: it starts like gzip but its header is broken (%v): the file is corrupt", ErrNotSQL, err)
+			return nil, fmt.Errorf("%w: it starts like gzip but its header is broken (%w): the file is corrupt", ErrNotSQL, err)
 		}
 		in.sql, in.compressed, in.close = zr, "gzip", func() { zr.Close() }
 	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		zr, err := zstd.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("%w: zstd: %v", ErrNotSQL, err)
+			return nil, fmt.Errorf("%w: zstd: %w", ErrNotSQL, err)
 		}
 		in.sql, in.compressed, in.close = zr, "zstd", zr.Close
 	case bytes.HasPrefix(magic, []byte("BZh")):

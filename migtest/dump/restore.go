@@ -279,7 +279,6 @@ type loader struct {
 	budget  *budget
 	sc      *sqlsplit.Scanner
 	before  map[string]string // objects in the target before the restore
-	created bool              // statements that create objects have run
 
 	version int
 	mariadb bool

@@ -134,7 +134,7 @@ func readGzip(ctx context.Context, path string, consume func(io.Reader) error) (
 		if errors.Is(err, io.EOF) {
 			return "", 0, nil, fmt.Errorf("%w: the file is empty", ErrEmpty)
 		}
-		return "", 0, nil, fmt.Errorf("%w: not a gzip file (%v)", ErrNotSQL, err)
+		return "", 0, nil, fmt.Errorf("%w: not a gzip file (%w)", ErrNotSQL, err)
 	}
 	defer zr.Close()
 	var tail tailBuffer

@@ -406,7 +406,7 @@ func waitContainer(ctx context.Context, provider string, c *config, cfg *mysql.C
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, fmt.Errorf("%s provider: the server in %s at %s did not answer within %s: %v", provider, c.image, strings.Join(addrs, " or "), c.startTimeout, err)
+			return nil, fmt.Errorf("%s provider: the server in %s at %s did not answer within %s: %w", provider, c.image, strings.Join(addrs, " or "), c.startTimeout, err)
 		case <-time.After(delay):
 		}
 	}

@@ -214,8 +214,11 @@ func runLocal(ctx context.Context, c *config, bins localBinaries, dir string) (*
 		}
 	case <-exited:
 		cancel()
-		_ = <-ready // the ping's error says less than the server log
+		werr := <-ready
 		log := tail(errLog)
+		if log == "" || log == "(no server log)" {
+			log = fmt.Sprint(werr)
+		}
 		if strings.Contains(log, "Address already in use") {
 			return nil, fmt.Errorf("local provider: port %d: %w", port, errPortTaken)
 		}

@@ -585,7 +585,7 @@ func (in *inspector) count(ctx context.Context, tables []*Table) error {
 		if err == nil {
 			err = rows.Err()
 		}
-		rows.Close() // before the fallback below, which may need this connection
+		rows.Close() //nolint:sqlclosecheck // closed here, before the fallback below, which may need this connection
 	}
 	if err == nil {
 		return nil

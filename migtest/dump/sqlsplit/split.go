@@ -161,12 +161,11 @@ type Scanner struct {
 	pending bool // a piece was returned; drop it on the next Scan
 
 	// state of the current piece
-	state      int
-	quote      byte
-	textStart  int // relative to start; -1 before the first significant byte
-	lineStart  bool
-	openAt     int // start of the current quote or comment, relative to start
-	afterDelim bool
+	state     int
+	quote     byte
+	textStart int // relative to start; -1 before the first significant byte
+	lineStart bool
+	openAt    int // start of the current quote or comment, relative to start
 }
 
 // NewScanner returns a Scanner reading from r.
