@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -44,26 +43,11 @@ type result struct {
 	stdout, stderr string
 }
 
-// run runs the binary in dir with args and returns its exit code and output.
+// run runs the migrate binary in dir with args and returns its exit code
+// and output (see runBin).
 func run(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err := cmd.Run()
-	r := result{stdout: so.String(), stderr: se.String()}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("run migrate %s: %v", strings.Join(args, " "), err)
-	}
-	return r
+	return runBin(t, binary, dir, env, args...)
 }
 
 func (r result) must(t *testing.T, code int) result {
