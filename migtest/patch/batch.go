@@ -181,6 +181,7 @@ func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 			return res, err
 		}
 		// The chunk's upper bound: the size-th key after last.
+		tb := time.Now()
 		lowerSQL, lowerArgs := after(keys, last)
 		q := "SELECT " + orderBy + " FROM " + table
 		if lowerSQL != "" {
@@ -219,6 +220,7 @@ func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 		}
 
 		t0 := time.Now()
+		boundDur := t0.Sub(tb)
 		tx, err := pc.DB.Begin(ctx)
 		if err != nil {
 			return res, fmt.Errorf("batch %s: %w", b.Name, err)
@@ -237,12 +239,14 @@ func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 		} else {
 			next.Finished = true
 		}
+		tw := time.Now()
 		if err == nil {
 			err = pc.Save(ctx, tx, ckey, next)
 		}
 		if err == nil {
 			err = tx.Commit()
 		}
+		pc.Log.Debug("batch chunk", "batch", b.Name, "rows", chunkRows, "bound", boundDur, "lock", time.Since(t0), "commit", time.Since(tw))
 		if err != nil {
 			_ = tx.Rollback()
 			return res, err
