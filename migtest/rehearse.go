@@ -67,7 +67,8 @@ func Fixture(path string) Option { return func(c *config) { c.fixture = path } }
 func Patch(id string) Option { return func(c *config) { c.patchID = id } }
 
 // Golden names the golden snapshot file; a relative path is taken from the
-// module root. The default is snapshots/<test name>.snap.
+// module root. The default is snapshots/<package dir>/<test name>.snap, e.g.
+// snapshots/patches/v1_1/addterritory/TestRehearse.snap.
 func Golden(path string) Option { return func(c *config) { c.golden = path } }
 
 // Check adds an assertion on the migrated database, run after the golden diff.
@@ -193,13 +194,15 @@ func compareGolden(t testing.TB, path string, got *snapshot.Snapshot, schemaOnly
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// defaultGolden is snapshots/<test name>.snap at the module root.
+// defaultGolden is snapshots/<package dir>/<test name>.snap at the module
+// root: every patch package may have its TestRehearse without two sharing
+// a golden.
 func defaultGolden(t testing.TB) string {
 	root, err := fixture.ModuleRoot()
 	if err != nil {
 		t.Fatalf("rehearse: %v", err)
 	}
-	return filepath.Join(root, "snapshots", unsafeName.ReplaceAllString(t.Name(), "_")+".snap")
+	return filepath.Join(root, "snapshots", filepath.FromSlash(strings.TrimPrefix(pkgPattern(), "./")), unsafeName.ReplaceAllString(t.Name(), "_")+".snap")
 }
 
 // pkgPattern is ./path/of/the/test/package from the module root.

@@ -134,17 +134,29 @@ func registerPatch(src []byte, importPath, pkg string) ([]byte, error) {
 	if list == nil {
 		return nil, errors.New("no `Patches: []patch.Patch{...}` list found")
 	}
-	closing := fset.Position(list.Rbrace).Offset
-	var out bytes.Buffer
-	out.Write(src[:closing])
-	switch {
-	case len(list.Elts) == 0:
-		out.WriteString("\n")
-	case closing > 0 && src[closing-1] != '\n':
-		out.WriteString(",\n")
+	// Insert after the last element (and its comma), or inside the braces
+	// of an empty list; format.Source fixes the indentation.
+	var at int
+	var text string
+	if n := len(list.Elts); n == 0 {
+		at = fset.Position(list.Lbrace).Offset + 1
+		text = "\n" + pkg + ".Patch,\n"
+	} else {
+		at = fset.Position(list.Elts[n-1].End()).Offset
+		for at < len(src) && (src[at] == ' ' || src[at] == '\t') {
+			at++
+		}
+		if at < len(src) && src[at] == ',' {
+			at++
+			text = "\n" + pkg + ".Patch,"
+		} else {
+			text = ",\n" + pkg + ".Patch,\n"
+		}
 	}
-	out.WriteString("\t\t" + pkg + ".Patch,\n\t")
-	out.Write(src[closing:])
+	var out bytes.Buffer
+	out.Write(src[:at])
+	out.WriteString(text)
+	out.Write(src[at:])
 	b := out.Bytes()
 	// Add the import after the last one.
 	imp := fmt.Sprintf("\t%q\n", importPath)
@@ -209,7 +221,7 @@ import (
 )
 
 // TestRehearse restores the fixture, runs every patch before this one, then
-// this one, and diffs the result against snapshots/<test name>.snap
+// this one, and diffs the result against snapshots/<package dir>/<test name>.snap
 // (go test -update writes it).
 func TestRehearse(t *testing.T) {
 	migtest.Rehearse(t, patches.Set, migtest.Patch({{.Pkg}}.Patch.ID))
