@@ -101,13 +101,16 @@ type batchState struct {
 // keyCol is a key column with how to carry its values in a checkpoint.
 type keyCol struct {
 	name string
-	kind byte // 'i' signed integer, 'u' unsigned, 's' anything else (as text)
+	kind byte // 'i' signed integer, 'u' unsigned, 'd' date, 't' datetime or timestamp, 's' anything else (as text)
 }
 
 // Batch runs b: chunk after chunk, each in a transaction that also saves the
 // last key as the patch's checkpoint, so an interrupted run resumes after the
 // last committed chunk and no chunk is done twice. Progress goes to the log
-// and the progress callback.
+// and the progress callback, each chunk to the log at debug level.
+//
+// While a chunk runs, the next chunk's bound is looked up on another
+// connection of pc.DB, so the statement hook may see two statements at once.
 func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 	var res BatchResult
 	modes := 0
@@ -131,6 +134,7 @@ func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 	if b.MaxSize <= 0 {
 		b.MaxSize = 1_000_000
 	}
+	b.MaxSize = max(b.MaxSize, b.MinSize)
 	if b.Size <= 0 {
 		b.Size = 1000
 	}
@@ -172,26 +176,34 @@ func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 	}
 	orderBy := strings.Join(order, ", ")
 
+	// The bound of the next chunk is looked up while a chunk runs; every
+	// return waits for that lookup, so no statement outlives the call.
+	lookCtx, stopLooking := context.WithCancel(ctx)
+	var ahead *boundLookup
+	defer func() {
+		stopLooking()
+		if ahead != nil {
+			<-ahead.done
+		}
+	}()
+
 	start := time.Now()
 	startRows := st.Rows
 	lastLog := start
-	size := b.Size
+	sz := sizer{aim: b.TargetTime / 2, min: b.MinSize, max: b.MaxSize, size: b.Size}
+	var longest time.Duration
+	var slow int
+	tb := time.Now()
+	hi, err := pc.chunkBound(ctx, b.Name, keys, table, orderBy, last, sz.size)
+	if err != nil {
+		return res, err
+	}
+	boundTime := time.Since(tb)
 	for {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		// The chunk's upper bound: the size-th key after last.
-		tb := time.Now()
 		lowerSQL, lowerArgs := after(keys, last)
-		q := "SELECT " + orderBy + " FROM " + table
-		if lowerSQL != "" {
-			q += " WHERE " + lowerSQL
-		}
-		q += " ORDER BY " + orderBy + " LIMIT 1 OFFSET " + strconv.Itoa(size-1)
-		hi, err := pc.scanKey(ctx, pc.DB, keys, q, lowerArgs...)
-		if err != nil {
-			return res, fmt.Errorf("batch %s: find chunk bound: %s: %w", b.Name, q, err)
-		}
 		var conds []string
 		var args []any
 		if lowerSQL != "" {
@@ -207,11 +219,14 @@ func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 		if len(conds) > 0 {
 			rangeSQL = strings.Join(conds, " AND ")
 		}
-		chunkRows := int64(size)
+		chunkRows := int64(sz.size)
 		if hi == nil {
 			if err := pc.DB.QueryRow(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+rangeSQL, args...).Scan(&chunkRows); err != nil {
 				return res, fmt.Errorf("batch %s: count last chunk: %w", b.Name, err)
 			}
+		} else {
+			// Look up the bound of the chunk after this one meanwhile.
+			ahead = pc.lookAhead(lookCtx, b.Name, keys, table, orderBy, hi, sz.predict())
 		}
 		where, whereArgs := rangeSQL, args
 		if b.Where != "" {
@@ -220,7 +235,6 @@ func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 		}
 
 		t0 := time.Now()
-		boundDur := t0.Sub(tb)
 		tx, err := pc.DB.Begin(ctx)
 		if err != nil {
 			return res, fmt.Errorf("batch %s: %w", b.Name, err)
@@ -239,27 +253,26 @@ func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 		} else {
 			next.Finished = true
 		}
-		tw := time.Now()
 		if err == nil {
 			err = pc.Save(ctx, tx, ckey, next)
 		}
 		if err == nil {
 			err = tx.Commit()
 		}
-		pc.Log.Debug("batch chunk", "batch", b.Name, "rows", chunkRows, "bound", boundDur, "lock", time.Since(t0), "commit", time.Since(tw))
 		if err != nil {
 			_ = tx.Rollback()
 			return res, err
 		}
+		lock := time.Since(t0)
 		st, last = next, hi
 		res.Chunks++
 		res.Rows, res.Changed, res.Errors = st.Rows, st.Changed, st.Errors
-
-		// Adapt the chunk size toward the target time.
-		elapsed := time.Since(t0)
-		factor := float64(b.TargetTime) / float64(max(elapsed, time.Millisecond))
-		factor = min(max(factor, 0.5), 2)
-		size = min(max(int(float64(size)*factor), b.MinSize), b.MaxSize)
+		longest = max(longest, lock)
+		if lock > b.TargetTime {
+			slow++
+		}
+		pc.Log.Debug("batch chunk", "batch", b.Name, "rows", chunkRows, "lock", lock, "bound", boundTime)
+		sz.observe(chunkRows, lock)
 
 		pc.Progress(b.Name, min(st.Rows, max(total, st.Rows)), max(total, st.Rows))
 		if st.Finished || time.Since(lastLog) >= 5*time.Second {
@@ -270,12 +283,102 @@ func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 				eta = time.Duration(float64(total-st.Rows) / rate * float64(time.Second))
 			}
 			pc.Log.Info("batch progress", "batch", b.Name, "rows", st.Rows, "total", total,
-				"rate_rows_s", int64(rate), "eta", eta.Round(time.Second), "chunk_size", size, "changed", st.Changed, "errors", st.Errors)
+				"rate_rows_s", int64(rate), "eta", eta.Round(time.Second), "chunk_size", sz.size, "changed", st.Changed, "errors", st.Errors,
+				"longest_chunk", longest.Round(time.Millisecond), "chunks_over_target", slow)
 		}
 		if st.Finished {
 			return res, nil
 		}
+
+		// The bound looked up meanwhile serves unless it makes the next
+		// chunk clearly larger than what this chunk's time calls for.
+		tb := time.Now()
+		<-ahead.done
+		la := ahead
+		ahead = nil
+		if la.err != nil {
+			return res, la.err
+		}
+		boundTime = la.took
+		if la.size <= sz.size+sz.size/4 {
+			hi, sz.size = la.hi, la.size
+		} else {
+			if hi, err = pc.chunkBound(ctx, b.Name, keys, table, orderBy, last, sz.size); err != nil {
+				return res, err
+			}
+			boundTime = time.Since(tb)
+		}
 	}
+}
+
+// sizer adapts the chunk size: it aims a chunk at half the target time,
+// so that a chunk slower than the ones before still ends within the target,
+// from a rate that falls at once with a slow chunk and rises by halves, and
+// it at most doubles the size from one chunk to the next.
+type sizer struct {
+	aim      time.Duration
+	min, max int
+	size     int
+	rate     float64 // rows/s, 0 before the first chunk
+}
+
+// predict returns the size of the next chunk if the running one goes at
+// the rate seen so far.
+func (s *sizer) predict() int {
+	n := 2 * s.size
+	if s.rate > 0 {
+		n = min(n, int(s.rate*s.aim.Seconds()))
+	}
+	return min(max(n, s.min), s.max)
+}
+
+// observe takes the rows and the time of a chunk and sets the next size.
+func (s *sizer) observe(rows int64, d time.Duration) {
+	r := float64(rows) / max(d, time.Millisecond).Seconds()
+	if s.rate == 0 {
+		s.rate = r
+	} else {
+		s.rate = min(r, (s.rate+r)/2)
+	}
+	s.size = s.predict()
+}
+
+// boundLookup is a chunk bound being looked up ahead.
+type boundLookup struct {
+	size int
+	hi   []any
+	err  error
+	took time.Duration
+	done chan struct{}
+}
+
+// lookAhead starts looking up the bound of the chunk of size rows after
+// last.
+func (pc *Context) lookAhead(ctx context.Context, name string, keys []keyCol, table, orderBy string, last []any, size int) *boundLookup {
+	l := &boundLookup{size: size, done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		t := time.Now()
+		l.hi, l.err = pc.chunkBound(ctx, name, keys, table, orderBy, last, size)
+		l.took = time.Since(t)
+	}()
+	return l
+}
+
+// chunkBound returns the upper bound of the chunk of size rows after last:
+// the size-th key after it, or nil when fewer rows are left.
+func (pc *Context) chunkBound(ctx context.Context, name string, keys []keyCol, table, orderBy string, last []any, size int) ([]any, error) {
+	lowerSQL, lowerArgs := after(keys, last)
+	q := "SELECT " + orderBy + " FROM " + table
+	if lowerSQL != "" {
+		q += " WHERE " + lowerSQL
+	}
+	q += " ORDER BY " + orderBy + " LIMIT 1 OFFSET " + strconv.Itoa(size-1)
+	hi, err := pc.scanKey(ctx, pc.DB, keys, q, lowerArgs...)
+	if err != nil {
+		return nil, fmt.Errorf("batch %s: find chunk bound: %s: %w", name, q, err)
+	}
+	return hi, nil
 }
 
 // runChunk does one chunk's work in tx.
@@ -310,21 +413,25 @@ func (pc *Context) runChunk(ctx context.Context, tx *DB, b Batch, keys []keyCol,
 	}
 	var rows []Record
 	for rs.Next() {
-		raw := make([]sql.NullString, len(keys)+len(b.Columns))
-		dest := make([]any, len(raw))
+		rawKey := make([]any, len(keys))
+		raw := make([]sql.NullString, len(b.Columns))
+		dest := make([]any, 0, len(rawKey)+len(raw))
+		for i := range rawKey {
+			dest = append(dest, &rawKey[i])
+		}
 		for i := range raw {
-			dest[i] = &raw[i]
+			dest = append(dest, &raw[i])
 		}
 		if err := rs.Scan(dest...); err != nil {
 			rs.Close()
 			return 0, 0, fmt.Errorf("batch %s: read row: %w", b.Name, err)
 		}
-		key, err := decodeKey(keys, encodeStrings(raw[:len(keys)]))
+		key, err := decodeKey(keys, keyTexts(keys, rawKey))
 		if err != nil {
 			rs.Close()
 			return 0, 0, err
 		}
-		rows = append(rows, Record{Key: key, cols: cols, vals: raw[len(keys):]})
+		rows = append(rows, Record{Key: key, cols: cols, vals: raw})
 	}
 	if err := rs.Close(); err != nil {
 		return 0, 0, fmt.Errorf("batch %s: read rows: %w", b.Name, err)
@@ -392,6 +499,10 @@ WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = ?`, table)
 			if strings.Contains(strings.ToLower(colType), "unsigned") {
 				kind = 'u'
 			}
+		case "date":
+			kind = 'd'
+		case "datetime", "timestamp":
+			kind = 't'
 		}
 		info[name] = colInfo{kind: kind, seq: seq}
 		if seq > 0 {
@@ -426,7 +537,7 @@ WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = ?`, table)
 
 // scanKey runs q and returns the key in its single row, or nil for no row.
 func (pc *Context) scanKey(ctx context.Context, db *DB, keys []keyCol, q string, args ...any) ([]any, error) {
-	raw := make([]sql.NullString, len(keys))
+	raw := make([]any, len(keys))
 	dest := make([]any, len(raw))
 	for i := range raw {
 		dest[i] = &raw[i]
@@ -437,13 +548,34 @@ func (pc *Context) scanKey(ctx context.Context, db *DB, keys []keyCol, q string,
 		}
 		return nil, err
 	}
-	return decodeKey(keys, encodeStrings(raw))
+	return decodeKey(keys, keyTexts(keys, raw))
 }
 
-func encodeStrings(raw []sql.NullString) []any {
+// keyTexts turns scanned key values into what decodeKey takes: dates and
+// times (time.Time when the DSN has parseTime=true) in the server's own
+// format, which it compares the columns with, bytes as strings, NULL as "".
+func keyTexts(keys []keyCol, raw []any) []any {
 	out := make([]any, len(raw))
-	for i, r := range raw {
-		out[i] = r.String
+	for i, v := range raw {
+		switch x := v.(type) {
+		case nil:
+			out[i] = ""
+		case []byte:
+			out[i] = string(x)
+		case time.Time:
+			switch {
+			case keys[i].kind == 'd' && x.IsZero():
+				out[i] = "0000-00-00"
+			case keys[i].kind == 'd':
+				out[i] = x.Format(time.DateOnly)
+			case x.IsZero():
+				out[i] = "0000-00-00 00:00:00"
+			default:
+				out[i] = x.Format("2006-01-02 15:04:05.999999")
+			}
+		default:
+			out[i] = v
+		}
 	}
 	return out
 }
@@ -493,17 +625,19 @@ func decodeKey(keys []keyCol, vals []any) ([]any, error) {
 
 // after is the condition "key > k" over the key columns, as a disjunction
 // MariaDB's range optimizer uses (it does not use an index for row
-// comparisons); "" when k is nil.
+// comparisons such as (a, b) > (?, ?)); "" when k is nil.
 func after(keys []keyCol, k []any) (string, []any) {
-	return compare(keys, k, ">", false)
+	return compare(keys, k, ">", ">")
 }
 
 // upTo is the condition "key <= k".
 func upTo(keys []keyCol, k []any) (string, []any) {
-	return compare(keys, k, "<", true)
+	return compare(keys, k, "<", "<=")
 }
 
-func compare(keys []keyCol, k []any, op string, orEqual bool) (string, []any) {
+// compare expands the row comparison "key op k" to (k1 op v1) OR (k1 = v1
+// AND k2 op v2) ..., with lastOp for the last column.
+func compare(keys []keyCol, k []any, op, lastOp string) (string, []any) {
 	if k == nil {
 		return "", nil
 	}
@@ -515,17 +649,16 @@ func compare(keys []keyCol, k []any, op string, orEqual bool) (string, []any) {
 			ands = append(ands, QuoteIdent(keys[j].name)+" = ?")
 			args = append(args, k[j])
 		}
-		ands = append(ands, QuoteIdent(keys[i].name)+" "+op+" ?")
-		args = append(args, k[i])
-		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
-	}
-	if orEqual {
-		var ands []string
-		for j := range keys {
-			ands = append(ands, QuoteIdent(keys[j].name)+" = ?")
-			args = append(args, k[j])
+		o := op
+		if i == len(keys)-1 {
+			o = lastOp
 		}
-		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+		ands = append(ands, QuoteIdent(keys[i].name)+" "+o+" ?")
+		args = append(args, k[i])
+		ors = append(ors, strings.Join(ands, " AND "))
 	}
-	return "(" + strings.Join(ors, " OR ") + ")", args
+	if len(ors) == 1 {
+		return ors[0], args
+	}
+	return "((" + strings.Join(ors, ") OR (") + "))", args
 }
