@@ -42,9 +42,13 @@ type Batch struct {
 	// batch stops when there are more. Failed rows are logged.
 	MaxErrors int
 
-	// TargetTime is the time a chunk should take (default 200ms); the chunk
-	// size grows or shrinks toward it, between MinSize and MaxSize rows
-	// (defaults 10 and 1000000), starting at Size (default 1000).
+	// TargetTime is the longest a chunk should hold its locks, from BEGIN
+	// to COMMIT (default 200ms). The chunk size aims at half of it, so that
+	// a chunk slower than the ones before still ends in time: it at most
+	// doubles from one chunk to the next and shrinks at once after a slow
+	// chunk, between MinSize and MaxSize rows (defaults 10 and 1000000),
+	// starting at Size (default 1000). A server stall can still make a
+	// chunk longer; the last progress line gives the longest chunk.
 	TargetTime             time.Duration
 	Size, MinSize, MaxSize int
 }
@@ -124,6 +128,9 @@ func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 	}
 	if b.Name == "" {
 		b.Name = b.Table
+	}
+	if pc.DB.InTx() {
+		return res, fmt.Errorf("batch %s: Batch commits a transaction per chunk and cannot run inside one: remove InTx from the patch", b.Name)
 	}
 	if b.TargetTime <= 0 {
 		b.TargetTime = 200 * time.Millisecond

@@ -308,3 +308,23 @@ func TestBatchTargetTimeShrinksChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchRefusesTransaction checks that Batch, which commits per chunk,
+// says what to do when the patch runs in a transaction.
+func TestBatchRefusesTransaction(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, db := patchtest.NewDatabase(t)
+	if _, err := db.Exec(keyShapes[1].create); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := patch.NewDB(db, nil).Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	pc := patch.NewContext("t", tx, patch.Config{})
+	if _, err := pc.Batch(ctx, patch.Batch{Table: "t", Set: "v = 1"}); err == nil || !strings.Contains(err.Error(), "remove InTx") {
+		t.Errorf("Batch in a transaction: %v, want an error that says to remove InTx", err)
+	}
+}
