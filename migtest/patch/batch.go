@@ -414,37 +414,9 @@ func (pc *Context) runChunk(ctx context.Context, tx *DB, b Batch, keys []keyCol,
 		cols[col] = i
 	}
 	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + QuoteIdent(b.Table) + " WHERE " + c.Where + " ORDER BY " + orderBy + " FOR UPDATE"
-	rs, err := tx.Query(ctx, q, c.Args...)
+	rows, err := readRecords(ctx, tx, keys, len(b.Columns), cols, q, c.Args)
 	if err != nil {
-		return 0, 0, fmt.Errorf("batch %s: %s: %w", b.Name, q, err)
-	}
-	var rows []Record
-	for rs.Next() {
-		rawKey := make([]any, len(keys))
-		raw := make([]sql.NullString, len(b.Columns))
-		dest := make([]any, 0, len(rawKey)+len(raw))
-		for i := range rawKey {
-			dest = append(dest, &rawKey[i])
-		}
-		for i := range raw {
-			dest = append(dest, &raw[i])
-		}
-		if err := rs.Scan(dest...); err != nil {
-			rs.Close()
-			return 0, 0, fmt.Errorf("batch %s: read row: %w", b.Name, err)
-		}
-		key, err := decodeKey(keys, keyTexts(keys, rawKey))
-		if err != nil {
-			rs.Close()
-			return 0, 0, err
-		}
-		rows = append(rows, Record{Key: key, cols: cols, vals: raw})
-	}
-	if err := rs.Close(); err != nil {
-		return 0, 0, fmt.Errorf("batch %s: read rows: %w", b.Name, err)
-	}
-	if err := rs.Err(); err != nil {
-		return 0, 0, fmt.Errorf("batch %s: read rows: %w", b.Name, err)
+		return 0, 0, fmt.Errorf("batch %s: %w", b.Name, err)
 	}
 	for _, r := range rows {
 		if _, err := tx.Exec(ctx, "SAVEPOINT migtest_row"); err != nil {
@@ -464,6 +436,40 @@ func (pc *Context) runChunk(ctx context.Context, tx *DB, b Batch, keys []keyCol,
 		changed++
 	}
 	return changed, rowErrs, nil
+}
+
+// readRecords runs q and reads its rows: the key columns, then n columns
+// named by cols.
+func readRecords(ctx context.Context, tx *DB, keys []keyCol, n int, cols map[string]int, q string, args []any) ([]Record, error) {
+	rs, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", q, err)
+	}
+	defer rs.Close()
+	var rows []Record
+	for rs.Next() {
+		rawKey := make([]any, len(keys))
+		raw := make([]sql.NullString, n)
+		dest := make([]any, 0, len(rawKey)+len(raw))
+		for i := range rawKey {
+			dest = append(dest, &rawKey[i])
+		}
+		for i := range raw {
+			dest = append(dest, &raw[i])
+		}
+		if err := rs.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("read row: %w", err)
+		}
+		key, err := decodeKey(keys, keyTexts(keys, rawKey))
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, Record{Key: key, cols: cols, vals: raw})
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("read rows: %w", err)
+	}
+	return rows, nil
 }
 
 func callRow(ctx context.Context, fn func(context.Context, *DB, Record) error, tx *DB, r Record) (err error) {

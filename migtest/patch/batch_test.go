@@ -47,18 +47,19 @@ var keyShapes = []struct {
 	name   string
 	create string
 	fill   string
+	key    string // the key's columns = ? condition
 }{
 	{"varchar", "CREATE TABLE t (name varchar(140) NOT NULL PRIMARY KEY, v int NOT NULL DEFAULT 0, s int)",
-		"INSERT INTO t (name, s) SELECT CONCAT('K-', seq MOD 7, '-', seq), seq MOD 3 FROM seq_1_to_2000"},
+		"INSERT INTO t (name, s) SELECT CONCAT('K-', seq MOD 7, '-', seq), seq MOD 3 FROM seq_1_to_2000", "name = ?"},
 	{"signed int", "CREATE TABLE t (id int NOT NULL PRIMARY KEY, v int NOT NULL DEFAULT 0, s int)",
-		"INSERT INTO t (id, s) SELECT CAST(seq AS SIGNED) * 3 - 3000, seq MOD 3 FROM seq_1_to_2000"},
+		"INSERT INTO t (id, s) SELECT CAST(seq AS SIGNED) * 3 - 3000, seq MOD 3 FROM seq_1_to_2000", "id = ?"},
 	{"unsigned bigint", "CREATE TABLE t (id bigint unsigned NOT NULL PRIMARY KEY, v int NOT NULL DEFAULT 0, s int)",
-		"INSERT INTO t (id, s) SELECT 18446744073709549615 + seq, seq MOD 3 FROM seq_1_to_2000"},
+		"INSERT INTO t (id, s) SELECT 18446744073709549615 + seq, seq MOD 3 FROM seq_1_to_2000", "id = ?"},
 	{"composite", "CREATE TABLE t (a varchar(10) NOT NULL, b int NOT NULL, c date NOT NULL, v int NOT NULL DEFAULT 0, s int, PRIMARY KEY (a, b, c))",
-		"INSERT INTO t (a, b, c, s) SELECT CONCAT('k', seq MOD 3), CAST(seq MOD 11 AS SIGNED) - 5, '2024-01-01' + INTERVAL seq DAY, seq MOD 3 FROM seq_1_to_2000"},
+		"INSERT INTO t (a, b, c, s) SELECT CONCAT('k', seq MOD 3), CAST(seq MOD 11 AS SIGNED) - 5, '2024-01-01' + INTERVAL seq DAY, seq MOD 3 FROM seq_1_to_2000", "a = ? AND b = ? AND c = ?"},
 }
 
-// TestBatchWalksEveryRowOnce runs set-based and chunk batches over every key
+// TestBatchWalksEveryRowOnce runs set-based, chunk and per-row batches over every key
 // shape with sizes that change from chunk to chunk (some chunks are slow, so
 // sizes shrink and bounds looked up ahead are dropped) and checks that every
 // row was changed exactly once, and only the rows Where selects.
@@ -66,7 +67,7 @@ func TestBatchWalksEveryRowOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	for _, shape := range keyShapes {
-		for _, mode := range []string{"set", "chunk", "set where"} {
+		for _, mode := range []string{"set", "chunk", "set where", "row"} {
 			t.Run(shape.name+"/"+mode, func(t *testing.T) {
 				t.Parallel()
 				_, db := patchtest.NewDatabase(t)
@@ -86,6 +87,11 @@ func TestBatchWalksEveryRowOnce(t *testing.T) {
 					b.Where = "s = ? OR s = ?"
 					b.WhereArgs = []any{0, 42}
 					want = -1 // counted below
+				case "row":
+					b.Row = func(ctx context.Context, tx *patch.DB, r patch.Record) error {
+						_, err := tx.Exec(ctx, "UPDATE t SET v = v + 1 WHERE "+shape.key, r.Key...)
+						return err
+					}
 				case "chunk":
 					calls := 0
 					b.Chunk = func(ctx context.Context, tx *patch.DB, c patch.Chunk) (int64, error) {
