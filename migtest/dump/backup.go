@@ -1149,24 +1149,7 @@ func (b *backup) progress() Progress {
 }
 
 func (b *backup) startProgress() func() {
-	if b.cfg.progress == nil {
-		return func() {}
-	}
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(250 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				b.cfg.progress(b.progress())
-			}
-		}
-	}()
-	return func() { close(stop); <-done }
+	return tickProgress(b.cfg.progress, b.progress)
 }
 
 func (b *backup) report() {

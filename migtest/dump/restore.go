@@ -1161,25 +1161,30 @@ func (l *loader) progress() Progress {
 }
 
 func (l *loader) startProgress() func() {
-	if l.cfg.progress == nil {
+	return tickProgress(l.cfg.progress, l.progress)
+}
+
+// tickProgress calls report with snapshot() every 250 ms until the returned
+// function is called; with a nil report it does nothing.
+func tickProgress(report func(Progress), snapshot func() Progress) (stop func()) {
+	if report == nil {
 		return func() {}
 	}
-	stop := make(chan struct{})
-	done := make(chan struct{})
+	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		t := time.NewTicker(250 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {
-			case <-stop:
+			case <-quit:
 				return
 			case <-t.C:
-				l.cfg.progress(l.progress())
+				report(snapshot())
 			}
 		}
 	}()
-	return func() { close(stop); <-done }
+	return func() { close(quit); <-done }
 }
 
 // report sends the final progress.
