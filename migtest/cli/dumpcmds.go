@@ -54,11 +54,7 @@ site's files directory. --verify FILE re-reads a backup and checks it.`,
 			if out == "" {
 				return usageErrorf("backup needs --out FILE.sql.gz (or --verify FILE)")
 			}
-			t, err := a.resolveTarget()
-			if err != nil {
-				return err
-			}
-			db, err := a.open(ctx, t)
+			db, t, err := a.openTarget(ctx)
 			if err != nil {
 				return err
 			}

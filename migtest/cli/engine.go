@@ -24,11 +24,7 @@ func (a *app) migrator(ctx context.Context, opts ...migrate.Option) (*migrate.Mi
 	if err := a.set.Validate(); err != nil {
 		return nil, nil, nil, fmt.Errorf("the patch set is invalid: %w", err)
 	}
-	t, err := a.resolveTarget()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	db, err := a.open(ctx, t)
+	db, t, err := a.openTarget(ctx)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -42,11 +42,7 @@ snapshot's (row counts are reported, not required). Exit 4 on a failed check.`,
 				}
 				want = s
 			}
-			t, err := a.resolveTarget()
-			if err != nil {
-				return err
-			}
-			db, err := a.open(ctx, t)
+			db, t, err := a.openTarget(ctx)
 			if err != nil {
 				return err
 			}
@@ -117,11 +113,7 @@ func (a *app) snapshotCommand() *cobra.Command {
 				return usageErrorf("snapshot needs --out FILE (or - for stdout)")
 			}
 			ctx := cmd.Context()
-			t, err := a.resolveTarget()
-			if err != nil {
-				return err
-			}
-			db, err := a.open(ctx, t)
+			db, t, err := a.openTarget(ctx)
 			if err != nil {
 				return err
 			}

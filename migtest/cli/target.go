@@ -89,6 +89,19 @@ func (a *app) resolveTarget() (*target, error) {
 	return &target{cfg: cfg, name: cfg.DBName, site: site}, nil
 }
 
+// openTarget resolves the target from the flags and opens it.
+func (a *app) openTarget(ctx context.Context) (*sql.DB, *target, error) {
+	t, err := a.resolveTarget()
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := a.open(ctx, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, t, nil
+}
+
 // open opens and pings the target database.
 func (a *app) open(ctx context.Context, t *target) (*sql.DB, error) {
 	db, err := sql.Open("mysql", t.DSN())
