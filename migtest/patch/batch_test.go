@@ -59,10 +59,11 @@ var keyShapes = []struct {
 		"INSERT INTO t (a, b, c, s) SELECT CONCAT('k', seq MOD 3), CAST(seq MOD 11 AS SIGNED) - 5, '2024-01-01' + INTERVAL seq DAY, seq MOD 3 FROM seq_1_to_2000", "a = ? AND b = ? AND c = ?"},
 }
 
-// TestBatchWalksEveryRowOnce runs set-based, chunk and per-row batches over every key
-// shape with sizes that change from chunk to chunk (some chunks are slow, so
-// sizes shrink and bounds looked up ahead are dropped) and checks that every
-// row was changed exactly once, and only the rows Where selects.
+// TestBatchWalksEveryRowOnce runs set-based, chunk and per-row batches over
+// every key shape with sizes that change from chunk to chunk (some chunks
+// are slow, so sizes shrink and bounds looked up ahead are dropped) and
+// checks that every row was changed exactly once, and only the rows Where
+// selects.
 func TestBatchWalksEveryRowOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
