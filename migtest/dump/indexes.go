@@ -22,15 +22,7 @@ type element struct {
 // table, so that SHOW CREATE TABLE lists them in the same order after the
 // ALTER as it did before.
 func deferIndexes(text, table string, version int, mariadb, ansi bool) (string, []string, bool) {
-	l := newLexer(text, version, mariadb, ansi)
-	var toks []token
-	for {
-		t, ok := l.next()
-		if !ok {
-			break
-		}
-		toks = append(toks, t)
-	}
+	toks := newLexer(text, version, mariadb, ansi).all()
 	open := -1
 	for i, t := range toks {
 		if t.kind == tPunct && t.text == "(" {
@@ -240,15 +232,7 @@ func references(text string, version int, mariadb, ansi bool) []fkRef {
 	if !strings.Contains(strings.ToUpper(text), "REFERENCES") {
 		return nil
 	}
-	l := newLexer(text, version, mariadb, ansi)
-	var toks []token
-	for {
-		t, ok := l.next()
-		if !ok {
-			break
-		}
-		toks = append(toks, t)
-	}
+	toks := newLexer(text, version, mariadb, ansi).all()
 	var refs []fkRef
 	for i, t := range toks {
 		if t.is("REFERENCES") {

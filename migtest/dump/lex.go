@@ -1,6 +1,7 @@
 package dump
 
 import (
+	"math"
 	"strconv"
 	"strings"
 )
@@ -211,6 +212,9 @@ func unquote(s string, i int, q byte, backslash bool) (string, int) {
 	return b.String(), j
 }
 
+// all returns every token of s.
+func (l *lexer) all() []token { return l.tokens(math.MaxInt) }
+
 // tokens returns up to n tokens of s.
 func (l *lexer) tokens(n int) []token {
 	var out []token
@@ -255,15 +259,7 @@ func renameSchema(text, from, to string, version int, mariadb, ansi bool) string
 	if !strings.Contains(text, from) {
 		return text
 	}
-	l := newLexer(text, version, mariadb, ansi)
-	var toks []token
-	for {
-		t, ok := l.next()
-		if !ok {
-			break
-		}
-		toks = append(toks, t)
-	}
+	toks := newLexer(text, version, mariadb, ansi).all()
 	var b strings.Builder
 	last := 0
 	for i := 0; i+2 < len(toks); i++ {

@@ -287,18 +287,6 @@ func sqlUnquote(w string) (string, error) {
 			e := w[i+1]
 			i += 2
 			switch e {
-			case 'n':
-				b.WriteByte('\n')
-			case 'r':
-				b.WriteByte('\r')
-			case 't':
-				b.WriteByte('\t')
-			case '0':
-				b.WriteByte(0)
-			case 'Z':
-				b.WriteByte(0x1a)
-			case 'b':
-				b.WriteByte('\b')
 			case 'x':
 				if i+2 > len(w) {
 					return "", fmt.Errorf("bad \\x escape in %q", w)
@@ -310,7 +298,7 @@ func sqlUnquote(w string) (string, error) {
 				b.WriteByte(byte(n))
 				i += 2
 			default:
-				b.WriteByte(e)
+				b.WriteByte(unescape(e))
 			}
 		default:
 			b.WriteByte(c)
@@ -403,4 +391,24 @@ func splitTop(s string) []string {
 		}
 	}
 	return append(parts, s[start:])
+}
+
+// unescape returns the byte a MySQL string escape \e stands for: \n \r \t
+// \0 \Z \b, else e itself (\\, \', \" and any other letter).
+func unescape(e byte) byte {
+	switch e {
+	case 'n':
+		return '\n'
+	case 'r':
+		return '\r'
+	case 't':
+		return '\t'
+	case '0':
+		return 0
+	case 'Z':
+		return 0x1a
+	case 'b':
+		return '\b'
+	}
+	return e
 }

@@ -233,22 +233,7 @@ func unquoteLiteral(v string) (string, bool) {
 				return "", false
 			}
 			i++
-			switch e := v[i]; e {
-			case 'n':
-				b.WriteByte('\n')
-			case 'r':
-				b.WriteByte('\r')
-			case 't':
-				b.WriteByte('\t')
-			case '0':
-				b.WriteByte(0)
-			case 'Z':
-				b.WriteByte(0x1a)
-			case 'b':
-				b.WriteByte('\b')
-			default:
-				b.WriteByte(e)
-			}
+			b.WriteByte(unescape(v[i]))
 		default:
 			b.WriteByte(c)
 		}
