@@ -12,8 +12,11 @@ SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
 
 all: build
 
+## build: bin/migrate (production: no Docker or test code, TestThinBinary keeps it so) and
+## bin/migtest (the developer commands: rehearse, sandbox, new).
 build:
 	$(GO) build -o bin/migrate ./cmd/migrate
+	$(GO) build -o bin/migtest ./cmd/migtest
 
 ## deps: install MariaDB server and client (the local provider's binaries) when missing.
 deps:
@@ -48,7 +51,7 @@ test-short:
 
 ## demo: rehearse the example patches on the committed demo fixture on a disposable local MariaDB.
 demo: deps build
-	./bin/migrate rehearse --fixture fixtures/demo-site.sql.gz --golden snapshots/demo-site.snap
+	./bin/migtest rehearse --fixture fixtures/demo-site.sql.gz --golden snapshots/demo-site.snap
 
 ## lint: golangci-lint v2 (installed with go install when missing).
 LINTBIN := $(shell $(GO) env GOPATH)/bin/golangci-lint

@@ -12,7 +12,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 )
 
-// TestSandbox starts `migrate sandbox --fixture`, uses the DSN it prints
+// TestSandbox starts `migtest sandbox --fixture`, uses the DSN it prints
 // first, stops it with SIGTERM and checks the server is gone.
 func TestSandbox(t *testing.T) {
 	if _, err := exec.LookPath("mariadbd"); err != nil {
@@ -20,7 +20,7 @@ func TestSandbox(t *testing.T) {
 			t.Skip("sandbox test uses the local provider: mariadbd not installed")
 		}
 	}
-	cmd := exec.Command(binary, "sandbox", "--provider", "local", "--fixture", fixturePath(t))
+	cmd := exec.Command(devBinary, "sandbox", "--provider", "local", "--fixture", fixturePath(t))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

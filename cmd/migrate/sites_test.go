@@ -101,7 +101,7 @@ var Set = patch.Set{
 	if err := os.WriteFile(filepath.Join(dir, "patches", "patches.go"), []byte(set), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := run(t, dir, nil, "new", "v2_0.add_territory", "--description", "Add territory to Customer").must(t, 0)
+	r := runBin(t, devBinary, dir, nil, "new", "v2_0.add_territory", "--description", "Add territory to Customer").must(t, 0)
 	for _, f := range []string{"patches/v2_0/addterritory/patch.go", "patches/v2_0/addterritory/patch_test.go"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("new did not write %s: %v\n%s", f, err, r.stdout)
@@ -111,6 +111,7 @@ var Set = patch.Set{
 	if !strings.Contains(string(b), "addterritory.Patch") || !strings.Contains(string(b), `"example.com/site/patches/v2_0/addterritory"`) {
 		t.Errorf("patches.go does not register the patch:\n%s", b)
 	}
-	run(t, dir, nil, "new", "v2_0.add_territory").must(t, 2)
-	run(t, dir, nil, "new", "Bad-Name").must(t, 2)
+	runBin(t, devBinary, dir, nil, "new", "v2_0.add_territory").must(t, 2)
+	runBin(t, devBinary, dir, nil, "new", "Bad-Name").must(t, 2)
+	run(t, dir, nil, "new", "v2_0.other").mustFailClearly(t, 2, "migtest new") // not in the production binary
 }

@@ -1,7 +1,7 @@
 // Package rehearsal runs a patch set against a restored fixture on a
 // disposable server and reports what it changed, whether it matches a golden
 // snapshot, and whether it is idempotent and resumes after a crash. The test
-// API (package migtest) and `migrate rehearse` are thin layers over Run.
+// API (package migtest) and `migtest rehearse` are thin layers over Run.
 package rehearsal
 
 import (

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/migtest/migtest/migtest/internal/sqlwrite"
 	"github.com/migtest/migtest/migtest/patch"
 	"github.com/migtest/migtest/migtest/snapshot"
 )
@@ -37,7 +38,6 @@ type PatchTiming struct {
 
 var (
 	lockingStmt = regexp.MustCompile(`(?is)^\s*(ALTER|CREATE\s+(UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?INDEX|DROP|RENAME|TRUNCATE|OPTIMIZE|UPDATE|DELETE|INSERT|REPLACE|CREATE\s+TABLE)\b`)
-	writeTarget = regexp.MustCompile("(?is)^\\s*(?:ALTER\\s+(?:ONLINE\\s+|IGNORE\\s+)*TABLE|UPDATE(?:\\s+LOW_PRIORITY|\\s+IGNORE)*|DELETE(?:\\s+LOW_PRIORITY|\\s+QUICK|\\s+IGNORE)*\\s+FROM|INSERT(?:\\s+LOW_PRIORITY|\\s+DELAYED|\\s+HIGH_PRIORITY|\\s+IGNORE)*(?:\\s+INTO)?|REPLACE(?:\\s+INTO)?|CREATE\\s+TABLE(?:\\s+IF\\s+NOT\\s+EXISTS)?|DROP\\s+TABLE(?:\\s+IF\\s+EXISTS)?|TRUNCATE(?:\\s+TABLE)?|RENAME\\s+TABLE|CREATE\\s+(?:UNIQUE\\s+|FULLTEXT\\s+|SPATIAL\\s+)?INDEX\\s+\\S+\\s+ON)\\s+(`(?:[^`]|``)+`|[\\w$]+)")
 )
 
 // timer is a statement hook that measures lock spans per patch.
@@ -154,32 +154,13 @@ func (tm *timer) finish(set patch.Set, durations map[string]time.Duration) []Pat
 	return out
 }
 
-var renameTargets = regexp.MustCompile("(?is)\\bTO\\s+(`(?:[^`]|``)+`|[\\w$]+)")
-
 // TablesWritten returns the tables a statement writes to or creates: the
 // target of INSERT, REPLACE, UPDATE, DELETE, ALTER, CREATE/DROP TABLE,
 // TRUNCATE, CREATE INDEX, and both sides of RENAME TABLE. Unqualified names
-// only; other statements give none.
-func TablesWritten(q string) []string {
-	m := writeTarget.FindStringSubmatch(q)
-	if m == nil {
-		return nil
-	}
-	out := []string{unquote(m[1])}
-	if head := strings.ToUpper(strings.TrimSpace(q)); strings.HasPrefix(head, "RENAME") {
-		for _, r := range renameTargets.FindAllStringSubmatch(q, -1) {
-			out = append(out, unquote(r[1]))
-		}
-	}
-	return out
-}
-
-func unquote(s string) string {
-	if strings.HasPrefix(s, "`") {
-		return strings.ReplaceAll(s[1:len(s)-1], "``", "`")
-	}
-	return s
-}
+// only; other statements give none. Production's rollback --touched uses
+// the same function (migtest/internal/sqlwrite), without this package's
+// server dependencies.
+func TablesWritten(q string) []string { return sqlwrite.Tables(q) }
 
 func shorten(q string) string {
 	q = strings.Join(strings.Fields(q), " ")

@@ -1,9 +1,10 @@
-package cli
+package runbook
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"time"
 
@@ -14,26 +15,28 @@ import (
 // statement is not DDL that takes a metadata lock on a table.
 var ddlTable = regexp.MustCompile("(?is)^\\s*(?:/\\*.*?\\*/\\s*)*(?:ALTER\\s+(?:ONLINE\\s+|IGNORE\\s+)*TABLE|CREATE\\s+(?:UNIQUE\\s+|FULLTEXT\\s+|SPATIAL\\s+)?INDEX\\s+\\S+\\s+ON|DROP\\s+INDEX\\s+\\S+\\s+ON|DROP\\s+TABLE(?:\\s+IF\\s+EXISTS)?|RENAME\\s+TABLE|TRUNCATE(?:\\s+TABLE)?|OPTIMIZE\\s+TABLE)\\s+((?:`(?:[^`]|``)+`|[\\w$]+)(?:\\.(?:`(?:[^`]|``)+`|[\\w$]+))?)")
 
-// blocker is a session that may hold a metadata lock a DDL waits for: one
+// Blocker is a session that may hold a metadata lock a DDL waits for: one
 // with an open transaction that is idle, or one already waiting on a lock.
-type blocker struct {
-	ID      int64
-	User    string
-	Host    string
-	Command string
-	Idle    time.Duration
-	TrxAge  time.Duration
-	State   string
+type Blocker struct {
+	ID      int64         // the session's connection id (KILL ID)
+	User    string        // its user
+	Host    string        // its client host:port
+	Command string        // Sleep for a session idle in its transaction
+	Idle    time.Duration // time in its current command
+	TrxAge  time.Duration // age of its open transaction
+	State   string        // e.g. "Waiting for table metadata lock"
 }
 
-func (b blocker) String() string {
+// String names the session for a log line.
+func (b Blocker) String() string {
 	return fmt.Sprintf("session %d (%s@%s, %s, idle %s, transaction open %s%s)", b.ID, b.User, b.Host, b.Command,
 		b.Idle.Round(time.Second), b.TrxAge.Round(time.Second), map[bool]string{true: ", " + b.State, false: ""}[b.State != ""])
 }
 
-// blockers lists the sessions other than ours that have an open
-// transaction, or wait on a metadata lock.
-func blockers(ctx context.Context, db *sql.DB) ([]blocker, error) {
+// Blockers lists the sessions other than the caller's that have an open
+// transaction (and so may hold a metadata lock a DDL waits for), or wait on
+// a metadata lock themselves, longest idle first.
+func Blockers(ctx context.Context, db *sql.DB) ([]Blocker, error) {
 	rows, err := db.QueryContext(ctx, `
 SELECT p.ID, p.USER, p.HOST, p.COMMAND, p.TIME, COALESCE(TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), 0), COALESCE(p.STATE, '')
 FROM information_schema.PROCESSLIST p
@@ -45,9 +48,9 @@ ORDER BY p.TIME DESC`)
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
 	defer rows.Close()
-	var out []blocker
+	var out []Blocker
 	for rows.Next() {
-		var b blocker
+		var b Blocker
 		var idle, age int64
 		if err := rows.Scan(&b.ID, &b.User, &b.Host, &b.Command, &idle, &age, &b.State); err != nil {
 			return nil, err
@@ -58,33 +61,33 @@ ORDER BY p.TIME DESC`)
 	return out, rows.Err()
 }
 
-// ddlGuard returns a statement hook that, before each DDL, names the
+// DDLGuard returns a statement hook that, before each DDL, logs the
 // sessions that may block it (idle open transactions hold metadata locks
 // until they end) and, with killAfter > 0, kills those sleeping longer than
 // killAfter. It never fails the statement itself: lock_wait_timeout bounds
 // the wait, and its error names the table.
-func (a *app) ddlGuard(db *sql.DB, killAfter time.Duration) patch.StatementHook {
+func DDLGuard(db *sql.DB, log *slog.Logger, killAfter time.Duration) patch.StatementHook {
 	return func(ctx context.Context, query string) error {
 		m := ddlTable.FindStringSubmatch(query)
 		if m == nil {
 			return nil
 		}
 		table := m[1]
-		bs, err := blockers(ctx, db)
+		bs, err := Blockers(ctx, db)
 		if err != nil {
-			a.log.Debug("cannot list sessions before DDL", "table", table, "err", err)
+			log.Debug("cannot list sessions before DDL", "table", table, "err", err)
 			return nil
 		}
 		for _, b := range bs {
 			if killAfter > 0 && b.Command == "Sleep" && b.Idle >= killAfter {
 				if _, err := db.ExecContext(ctx, fmt.Sprintf("KILL %d", b.ID)); err != nil {
-					a.log.Warn("could not kill an idle session that may block DDL", "table", table, "session", b.String(), "err", err)
+					log.Warn("could not kill an idle session that may block DDL", "table", table, "session", b.String(), "err", err)
 					continue
 				}
-				a.log.Warn("killed an idle session that may block DDL (--kill-idle-blockers)", "table", table, "session", b.String())
+				log.Warn("killed an idle session that may block DDL (--kill-idle-blockers)", "table", table, "session", b.String())
 				continue
 			}
-			a.log.Warn("a session with an open transaction may block DDL; it waits at most lock_wait_timeout", "table", table, "session", b.String())
+			log.Warn("a session with an open transaction may block DDL; it waits at most lock_wait_timeout", "table", table, "session", b.String())
 		}
 		return nil
 	}

@@ -1,28 +1,29 @@
-package cli
+package runbook
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
+
+	"github.com/migtest/migtest/migtest/internal/fsutil"
 )
 
 // maintenanceKeys are the site_config.json keys Frappe reads to show the
 // maintenance page and stop the scheduler.
 var maintenanceKeys = []string{"maintenance_mode", "pause_scheduler"}
 
-// enterMaintenance sets maintenance_mode and pause_scheduler to 1 in the
+// EnterMaintenance sets maintenance_mode and pause_scheduler to 1 in the
 // site config at path and returns a function that puts back the previous
 // values (or removes keys that were absent). The file's other keys, order
 // of values and mode are kept; writes are atomic.
-func enterMaintenance(path string) (restore func() error, err error) {
+func EnterMaintenance(path string) (restore func() error, err error) {
 	orig, err := os.ReadFile(path)
 	if err != nil {
-		return nil, usageErrorf("--maintenance %s: %v; give the site's site_config.json", path, err)
+		return nil, inputErrorf("--maintenance %s: %v; give the site's site_config.json", path, err)
 	}
 	var cfg map[string]json.RawMessage
 	if err := json.Unmarshal(orig, &cfg); err != nil {
-		return nil, usageErrorf("--maintenance %s is not valid JSON: %v", path, err)
+		return nil, inputErrorf("--maintenance %s is not valid JSON: %v", path, err)
 	}
 	st, err := os.Stat(path)
 	if err != nil {
@@ -62,11 +63,5 @@ func enterMaintenance(path string) (restore func() error, err error) {
 }
 
 func writeJSONFile(path string, v map[string]json.RawMessage, mode os.FileMode) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", " ")
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	return writeBytesAtomic(path, buf.Bytes(), mode)
+	return fsutil.WriteJSONAtomic(path, v, " ", mode)
 }

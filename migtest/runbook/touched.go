@@ -1,8 +1,7 @@
-package cli
+package runbook
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,7 +11,9 @@ import (
 	"time"
 
 	"github.com/migtest/migtest/migtest/dump"
-	"github.com/migtest/migtest/migtest/rehearsal"
+	"github.com/migtest/migtest/migtest/internal/fsutil"
+	"github.com/migtest/migtest/migtest/internal/sqlwrite"
+	"github.com/migtest/migtest/migtest/patch"
 )
 
 // touchedFile is where up records, beside its backup, the tables its
@@ -32,7 +33,7 @@ type touchedTables struct {
 }
 
 func (tt *touchedTables) hook(_ context.Context, q string) error {
-	names := rehearsal.TablesWritten(q)
+	names := sqlwrite.Tables(q)
 	if len(names) == 0 {
 		return nil
 	}
@@ -56,17 +57,18 @@ func (tt *touchedTables) save(backup, runID string) error {
 	}
 	tt.mu.Unlock()
 	sort.Strings(rec.Tables)
-	return writeFileAtomic(touchedFile(backup), rec)
+	return fsutil.WriteJSONAtomic(touchedFile(backup), rec, "  ", 0o600)
 }
 
 // rollbackTouched restores only the tables the run that took backup
 // touched: each is dropped and restored from the backup, tables the run
 // created are dropped, and the patch log is restored with them so the
 // patches are pending again. Everything else is left as it is.
-func (a *app) rollbackTouched(ctx context.Context, db *sql.DB, t *target, backup string) ([]string, error) {
+func (r *Runbook) rollbackTouched(ctx context.Context, backup string) ([]string, error) {
+	db, t := r.db, r.target
 	b, err := os.ReadFile(touchedFile(backup))
 	if err != nil {
-		return nil, usageErrorf("no record of the tables the run touched beside %s (%v); roll back the whole database (without --touched)", backup, err)
+		return nil, inputErrorf("no record of the tables the run touched beside %s (%v); roll back the whole database (without --touched)", backup, err)
 	}
 	var rec touchedRecord
 	if err := json.Unmarshal(b, &rec); err != nil {
@@ -96,13 +98,13 @@ func (a *app) rollbackTouched(ctx context.Context, db *sql.DB, t *target, backup
 			continue
 		}
 		seen[name] = true
-		if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+quoteName(t.name)+"."+quoteName(name)); err != nil {
+		if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+patch.QuoteIdent(t.Database())+"."+patch.QuoteIdent(name)); err != nil {
 			return nil, fmt.Errorf("drop %s: %w", name, err)
 		}
 		if inBackup[name] {
 			restore = append(restore, name)
 		} else {
-			a.log.Info("dropped a table the run created", "table", name)
+			r.log.Info("dropped a table the run created", "table", name)
 		}
 	}
 	f, err := os.Open(backup)
@@ -111,10 +113,10 @@ func (a *app) rollbackTouched(ctx context.Context, db *sql.DB, t *target, backup
 	}
 	defer f.Close()
 	start := time.Now()
-	st, err := dump.Restore(ctx, db, t.name, f, dump.WithTables(restore...), dump.WithRestoreLogger(a.log))
+	st, err := dump.Restore(ctx, db, t.Database(), f, dump.WithTables(restore...), dump.WithRestoreLogger(r.log))
 	if err != nil {
 		return nil, fmt.Errorf("restore the touched tables (%s) from %s: %w", strings.Join(restore, ", "), backup, err)
 	}
-	a.log.Info("restored the touched tables", "tables", len(restore), "rows", st.Rows, "took", time.Since(start).Round(time.Millisecond))
+	r.log.Info("restored the touched tables", "tables", len(restore), "rows", st.Rows, "took", time.Since(start).Round(time.Millisecond))
 	return restore, nil
 }

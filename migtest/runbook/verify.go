@@ -1,42 +1,124 @@
-package cli
+package runbook
 
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/migtest/migtest/migtest/patch"
+	"github.com/migtest/migtest/migtest/snapshot"
 )
 
-// checkResult is one line of verify or check.
-type checkResult struct {
+// Result is the outcome of one check of Check or Verify.
+type Result struct {
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail,omitempty"`
+	// Lines are what the check found, one a line (the schema differences
+	// of Verify with a snapshot).
+	Lines []string `json:"lines,omitempty"`
 }
 
-func (c checkResult) String() string {
+// String is the result as one line, "ok   name  detail" or
+// "FAIL name  detail", followed by its Lines indented.
+func (c Result) String() string {
 	mark := "ok  "
 	if !c.OK {
 		mark = "FAIL"
 	}
-	return fmt.Sprintf("%s %-22s %s", mark, c.Name, c.Detail)
+	s := fmt.Sprintf("%s %-22s %s", mark, c.Name, c.Detail)
+	for _, l := range c.Lines {
+		s += "\n       " + l
+	}
+	return s
 }
 
-// verifyChecks runs the built-in post-migration checks: every table present
-// and readable, no NULL or empty primary keys, a write/read/delete smoke test
-// in a scratch table, a timed probe query. It returns an error when a check fails.
-func (a *app) verifyChecks(ctx context.Context, db *sql.DB, database string) ([]checkResult, error) {
-	var out []checkResult
-	add := func(name string, err error, detail string) {
-		r := checkResult{Name: name, OK: err == nil, Detail: detail}
+// Results are the outcomes of the checks of one step, in order.
+type Results []Result
+
+// Failed names the checks that failed.
+func (rs Results) Failed() []string {
+	var out []string
+	for _, r := range rs {
+		if !r.OK {
+			out = append(out, r.Name)
+		}
+	}
+	return out
+}
+
+// adder returns a function that appends a result: OK when err is nil,
+// else with err (on one line) as the detail.
+func (rs *Results) adder() func(name string, err error, detail string) {
+	return func(name string, err error, detail string) {
+		r := Result{Name: name, OK: err == nil, Detail: detail}
 		if err != nil {
 			r.Detail = oneLine(err.Error())
 		}
-		out = append(out, r)
+		*rs = append(*rs, r)
 	}
+}
+
+// VerifyOptions configure Verify.
+type VerifyOptions struct {
+	// Snapshot, when set, is the schema the database must have (its row
+	// counts are reported, not required).
+	Snapshot *snapshot.Snapshot
+	// SnapshotName names Snapshot in results and errors (its file name).
+	SnapshotName string
+}
+
+// Verify runs the post-migration checks: every table present and
+// readable, no NULL or empty primary keys, a write/read/delete smoke test
+// in a scratch table, a timed probe query, and with o.Snapshot the schema.
+// A failed check makes the error a *VerifyError; other errors mean the
+// checks could not run.
+func (r *Runbook) Verify(ctx context.Context, o VerifyOptions) (Results, error) {
+	results, err := verifyChecks(ctx, r.db, r.target.Database())
+	var ve *VerifyError
+	if err != nil && !errors.As(err, &ve) {
+		return results, err
+	}
+	if o.Snapshot != nil {
+		got, err := Inspect(ctx, r.db, r.target.Database())
+		if err != nil {
+			return results, err
+		}
+		results = append(results, compareSchema(o, got)...)
+	}
+	if failed := results.Failed(); len(failed) > 0 {
+		return results, &VerifyError{Err: fmt.Errorf("verification failed: %s", strings.Join(failed, ", "))}
+	}
+	return results, nil
+}
+
+// compareSchema is the result of comparing got with o.Snapshot: the
+// schema (checked; each difference a line) and the row counts (reported).
+func compareSchema(o VerifyOptions, got *snapshot.Snapshot) Results {
+	name := o.SnapshotName
+	if name == "" {
+		name = "the snapshot"
+	}
+	d := snapshot.Compare(o.Snapshot.SchemaOnly(), got.SchemaOnly())
+	res := Result{Name: "schema matches snapshot", OK: d.Empty(), Detail: name}
+	if !d.Empty() {
+		res.Lines = strings.Split(strings.TrimRight(d.String(), "\n"), "\n")
+		res.Detail = fmt.Sprintf("%s: %d differences (- snapshot, + database):", name, len(res.Lines))
+	}
+	out := Results{res}
+	if rows := snapshot.Compare(o.Snapshot, got); !rows.Empty() && d.Empty() {
+		out = append(out, Result{Name: "row counts", OK: true, Detail: "differ from the snapshot (reported, not checked)"})
+	}
+	return out
+}
+
+// verifyChecks runs the built-in checks of Verify.
+func verifyChecks(ctx context.Context, db *sql.DB, database string) (Results, error) {
+	var out Results
+	add := out.adder()
 
 	tables, err := baseTables(ctx, db, database)
 	add("tables listed", err, fmt.Sprintf("%d tables", len(tables)))
@@ -70,14 +152,8 @@ func (a *app) verifyChecks(ctx context.Context, db *sql.DB, database string) ([]
 	}
 	add("probe query", err, fmt.Sprintf("answered in %s", took.Round(time.Microsecond)))
 
-	var failed []string
-	for _, r := range out {
-		if !r.OK {
-			failed = append(failed, r.Name)
-		}
-	}
-	if len(failed) > 0 {
-		return out, fmt.Errorf("verification failed: %s", strings.Join(failed, ", "))
+	if failed := out.Failed(); len(failed) > 0 {
+		return out, &VerifyError{Err: fmt.Errorf("verification failed: %s", strings.Join(failed, ", "))}
 	}
 	return out, nil
 }

@@ -1,4 +1,4 @@
-package cli
+package devcli
 
 import (
 	"bytes"
@@ -15,11 +15,13 @@ import (
 	"text/template"
 
 	"github.com/spf13/cobra"
+
+	"github.com/migtest/migtest/migtest/cli"
 )
 
 var patchIDPattern = regexp.MustCompile(`^(v[0-9]+_[0-9]+)\.([a-z][a-z0-9_]*)$`)
 
-func (a *app) newCommand() *cobra.Command {
+func newCommand(env *cli.Env) *cobra.Command {
 	var dir, description string
 	cmd := &cobra.Command{
 		Use:   "new ID",
@@ -27,14 +29,14 @@ func (a *app) newCommand() *cobra.Command {
 		Long: `new writes PATCHES/vX_Y/<name>/patch.go and patch_test.go for the patch ID
 vX_Y.<snake_name>, and appends it to the ordered list in PATCHES/patches.go.
 It refuses an ID that exists already.`,
-		Example: `  migrate new v1_1.add_territory_to_customer --description "Add territory to Customer"`,
+		Example: `  migtest new v1_1.add_territory_to_customer --description "Add territory to Customer"`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			path, err := scaffold(dir, args[0], description)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "created %s (registered last in %s)\nnext: write the patch, then: go test ./%s -update && git add %s snapshots\n",
+			fmt.Fprintf(env.Stdout(), "created %s (registered last in %s)\nnext: write the patch, then: go test ./%s -update && git add %s snapshots\n",
 				path, filepath.Join(dir, "patches.go"), path, path)
 			return nil
 		},
