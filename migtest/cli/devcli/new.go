@@ -32,12 +32,12 @@ It refuses an ID that exists already.`,
 		Example: `  migtest new v1_1.add_territory_to_customer --description "Add territory to Customer"`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			path, err := scaffold(dir, args[0], description)
+			path, golden, err := scaffold(dir, args[0], description)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(env.Stdout(), "created %s (registered last in %s)\nnext: write the patch, then: go test ./%s -update && git add %s snapshots\n",
-				path, filepath.Join(dir, "patches.go"), path, path)
+			fmt.Fprintf(env.Stdout(), "created %s (registered last in %s)\nnext: write the patch, then: go test ./%s -update && git add %s %s\n",
+				path, filepath.Join(dir, "patches.go"), path, path, golden)
 			return nil
 		},
 	}
@@ -46,37 +46,38 @@ It refuses an ID that exists already.`,
 	return cmd
 }
 
-// scaffold creates the patch package for id under dir and registers it.
-func scaffold(dir, id, description string) (string, error) {
+// scaffold creates the patch package for id under dir and registers it; it
+// returns the package's directory and the golden file its test will write.
+func scaffold(dir, id, description string) (pkgDir, golden string, err error) {
 	m := patchIDPattern.FindStringSubmatch(id)
 	if m == nil {
-		return "", usageErrorf("patch ID %q is not of the form vX_Y.snake_name, e.g. v1_1.add_territory", id)
+		return "", "", usageErrorf("patch ID %q is not of the form vX_Y.snake_name, e.g. v1_1.add_territory", id)
 	}
 	version, name := m[1], m[2]
 	pkg := strings.ReplaceAll(name, "_", "")
 	setFile := filepath.Join(dir, "patches.go")
 	src, err := os.ReadFile(setFile)
 	if err != nil {
-		return "", usageErrorf("cannot read %s: %v; run new from the module root or pass --dir", setFile, err)
+		return "", "", usageErrorf("cannot read %s: %v; run new from the module root or pass --dir", setFile, err)
 	}
 	if bytes.Contains(src, []byte(`"`+id+`"`)) {
-		return "", usageErrorf("patch %s exists already in %s", id, setFile)
+		return "", "", usageErrorf("patch %s exists already in %s", id, setFile)
 	}
 	modPath, modRoot, err := modulePath(dir)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	pkgDir := filepath.Join(dir, version, pkg)
+	pkgDir = filepath.Join(dir, version, pkg)
 	if _, err := os.Stat(pkgDir); err == nil {
-		return "", usageErrorf("%s exists already: choose another name", pkgDir)
+		return "", "", usageErrorf("%s exists already: choose another name", pkgDir)
 	}
 	absDir, err := filepath.Abs(pkgDir)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	rel, err := filepath.Rel(modRoot, absDir)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	absSet, _ := filepath.Abs(dir)
 	relSet, _ := filepath.Rel(modRoot, absSet)
@@ -84,32 +85,33 @@ func scaffold(dir, id, description string) (string, error) {
 	if description == "" {
 		description = strings.ReplaceAll(name, "_", " ")
 	}
-	data := map[string]string{"Pkg": pkg, "ID": id, "Desc": description, "SetImport": modPath + "/" + filepath.ToSlash(relSet), "Import": importPath}
+	data := map[string]string{"Pkg": pkg, "ID": id, "Desc": description, "SetImport": modPath + "/" + filepath.ToSlash(relSet), "Import": importPath,
+		"Golden": goldenPath(rel)}
 
 	newSet, err := registerPatch(src, importPath, pkg)
 	if err != nil {
-		return "", fmt.Errorf("register %s in %s: %w", id, setFile, err)
+		return "", "", fmt.Errorf("register %s in %s: %w", id, setFile, err)
 	}
 	if err := os.MkdirAll(pkgDir, 0o755); err != nil {
-		return "", err
+		return "", "", err
 	}
 	for file, tmpl := range map[string]string{"patch.go": patchTemplate, "patch_test.go": patchTestTemplate} {
 		var buf bytes.Buffer
 		if err := template.Must(template.New(file).Parse(tmpl)).Execute(&buf, data); err != nil {
-			return "", err
+			return "", "", err
 		}
 		out, err := format.Source(buf.Bytes())
 		if err != nil {
-			return "", fmt.Errorf("format %s: %w", file, err)
+			return "", "", fmt.Errorf("format %s: %w", file, err)
 		}
 		if err := os.WriteFile(filepath.Join(pkgDir, file), out, 0o644); err != nil {
-			return "", err
+			return "", "", err
 		}
 	}
 	if err := os.WriteFile(setFile, newSet, 0o644); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return pkgDir, nil
+	return pkgDir, data["Golden"], nil
 }
 
 // registerPatch adds the import and `pkg.Patch,` as the last element of the
@@ -169,6 +171,12 @@ func registerPatch(src []byte, importPath, pkg string) ([]byte, error) {
 	return format.Source(b)
 }
 
+// goldenPath is where migtest.Rehearse keeps the golden of TestRehearse in
+// the package at rel (from the module root): its default layout.
+func goldenPath(rel string) string {
+	return "snapshots/" + filepath.ToSlash(rel) + "/TestRehearse.snap"
+}
+
 // modulePath returns the module path and root directory of the module holding dir.
 func modulePath(dir string) (string, string, error) {
 	abs, err := filepath.Abs(dir)
@@ -215,17 +223,24 @@ var Patch = patch.Patch{
 const patchTestTemplate = `package {{.Pkg}}_test
 
 import (
+	"database/sql"
 	"testing"
 
 	"github.com/migtest/migtest/migtest"
+	"github.com/migtest/migtest/migtest/server/servertest"
 	"{{.SetImport}}"
 	"{{.Import}}"
 )
 
+// TestMain stops the test binary's shared MariaDB when the tests end.
+func TestMain(m *testing.M) { servertest.Main(m) }
+
 // TestRehearse restores the fixture, runs every patch before this one, then
-// this one, and diffs the result against snapshots/<package dir>/<test name>.snap
-// (go test -update writes it).
+// this one, and diffs the result against {{.Golden}}
+// (go test -update writes it; review it in the pull request).
 func TestRehearse(t *testing.T) {
-	migtest.Rehearse(t, patches.Set, migtest.Patch({{.Pkg}}.Patch.ID))
+	migtest.Rehearse(t, patches.Set, migtest.Patch({{.Pkg}}.Patch.ID), migtest.Check(func(t testing.TB, db *sql.DB) {
+		// Assertions on the migrated data, e.g. every row got its new value.
+	}))
 }
 `
