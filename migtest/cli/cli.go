@@ -145,7 +145,7 @@ func movedCommand(name string) Command {
 		return &cobra.Command{
 			Use: name, Hidden: true, DisableFlagParsing: true,
 			RunE: func(*cobra.Command, []string) error {
-				return usageErrorf("%s is a developer command of the migtest binary now (go build ./cmd/migtest, then migtest %s ...); the production binary links no disposable-server code", name, name)
+				return usageErrorf("%s is a developer command of the migtest binary now (make build, or go build -o bin/migtest ./cmd/migtest; then migtest %s ...); the production binary links no disposable-server code", name, name)
 			},
 		}
 	}

@@ -60,38 +60,11 @@ func (r *Runbook) Check(ctx context.Context, o CheckOptions) (Results, error) {
 
 	add("privileges", checkGrants(ctx, db, t.Database()), "can create, alter, drop, select, insert, update, delete, lock, show view, trigger")
 
-	var dataBytes int64
-	err = db.QueryRowContext(ctx, "SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?", t.Database()).Scan(&dataBytes)
-	if err == nil {
-		var free uint64
-		free, err = freeBytes(backupDir)
-		// A gzip'd dump is far smaller than the data; ask for half of it as a margin.
-		if err == nil && free < uint64(dataBytes/2) {
-			err = fmt.Errorf("%s has %s free, a backup of %s of data may need up to %s: free space or use --backup-dir", backupDir, Human(int64(free)), Human(dataBytes), Human(dataBytes/2))
-		}
-		add("disk for backup", err, fmt.Sprintf("%s of data, %s free in %s", Human(dataBytes), Human(int64(free)), backupDir))
-	} else {
-		add("disk for backup", err, "")
-	}
+	detail, err := diskForBackup(ctx, db, t.Database(), backupDir)
+	add("disk for backup", err, detail)
 
 	if len(critical) > 0 {
-		have, err := baseTables(ctx, db, t.Database())
-		if err == nil {
-			set := map[string]bool{}
-			for _, h := range have {
-				set[h] = true
-			}
-			var missing []string
-			for _, c := range critical {
-				if !set[c] {
-					missing = append(missing, c)
-				}
-			}
-			if len(missing) > 0 {
-				err = fmt.Errorf("missing: %s", strings.Join(missing, ", "))
-			}
-		}
-		add("critical tables", err, strings.Join(critical, ", "))
+		add("critical tables", missingTables(ctx, db, t.Database(), critical), strings.Join(critical, ", "))
 	}
 
 	var free sql.NullInt64
@@ -101,20 +74,7 @@ func (r *Runbook) Check(ctx context.Context, o CheckOptions) (Results, error) {
 	}
 	add("lock free", err, "no migration running")
 
-	st, err := m.Status(ctx)
-	if err == nil && st.Failed > 0 {
-		var ids []string
-		for _, e := range st.Patches {
-			if e.State == migrate.StateFailed {
-				ids = append(ids, e.ID)
-			}
-		}
-		err = fmt.Errorf("%d failed patches: %s; fix them, then up retries them (or mark them)", st.Failed, strings.Join(ids, ", "))
-	}
-	detail := ""
-	if st != nil {
-		detail = fmt.Sprintf("%d applied, %d pending", st.Applied, st.Pending)
-	}
+	detail, err = failedPatches(ctx, m)
 	add("no failed patches", err, detail)
 
 	long, err := longTransactions(ctx, db)
@@ -123,6 +83,62 @@ func (r *Runbook) Check(ctx context.Context, o CheckOptions) (Results, error) {
 	}
 	add("long transactions", err, "none over 60s")
 	return out, nil
+}
+
+// diskForBackup checks that backupDir has room for a backup of database:
+// half its data and index size, a margin for a gzip'd dump.
+func diskForBackup(ctx context.Context, db *sql.DB, database, backupDir string) (string, error) {
+	var dataBytes int64
+	err := db.QueryRowContext(ctx, "SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?", database).Scan(&dataBytes)
+	if err != nil {
+		return "", err
+	}
+	free, err := freeBytes(backupDir)
+	if err == nil && free < uint64(dataBytes/2) {
+		err = fmt.Errorf("%s has %s free, a backup of %s of data may need up to %s: free space or use --backup-dir", backupDir, Human(int64(free)), Human(dataBytes), Human(dataBytes/2))
+	}
+	return fmt.Sprintf("%s of data, %s free in %s", Human(dataBytes), Human(int64(free)), backupDir), err
+}
+
+// missingTables names the critical tables database lacks.
+func missingTables(ctx context.Context, db *sql.DB, database string, critical []string) error {
+	have, err := baseTables(ctx, db, database)
+	if err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	for _, h := range have {
+		set[h] = true
+	}
+	var missing []string
+	for _, c := range critical {
+		if !set[c] {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing: %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// failedPatches names the patches that failed in an earlier run.
+func failedPatches(ctx context.Context, m *migrate.Migrator) (string, error) {
+	st, err := m.Status(ctx)
+	if err != nil {
+		return "", err
+	}
+	detail := fmt.Sprintf("%d applied, %d pending", st.Applied, st.Pending)
+	if st.Failed == 0 {
+		return detail, nil
+	}
+	var ids []string
+	for _, e := range st.Patches {
+		if e.State == migrate.StateFailed {
+			ids = append(ids, e.ID)
+		}
+	}
+	return detail, fmt.Errorf("%d failed patches: %s; fix them, then up retries them (or mark them)", st.Failed, strings.Join(ids, ", "))
 }
 
 // checkGrants checks that the current user can do what backup and patches need.

@@ -40,7 +40,7 @@ only the schema is compared. Exit 4 on a mismatch or a failed check.`,
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		schemaOnly, _ := cmd.Flags().GetBool("schema-only")
 		estimate, _ := cmd.Flags().GetString("estimate")
-		return rehearse(cmd.Context(), env, rehearseOpts{provider: *provider, fixture: fixtureFile, golden: golden, patchID: patchID, update: update,
+		return rehearse(cmd.Context(), env, rehearseOpts{provider: *provider, fixture: fixtureFile, golden: goldenFile(golden), patchID: patchID, update: update,
 			idem: !noIdem, crash: !noCrash, schemaOnly: schemaOnly, estimate: estimate})
 	}
 	fl := cmd.Flags()
@@ -57,59 +57,88 @@ only the schema is compared. Exit 4 on a mismatch or a failed check.`,
 
 // rehearseOpts are the flags of rehearse.
 type rehearseOpts struct {
-	provider, fixture, golden, patchID, estimate string
-	update, idem, crash, schemaOnly              bool
+	provider, fixture, patchID, estimate string
+	golden                               goldenFile
+	update, idem, crash, schemaOnly      bool
 }
 
 func rehearse(ctx context.Context, env *cli.Env, o rehearseOpts) error {
-	fixtureFile, golden, patchID, update, idem, crash, schemaOnly := o.fixture, o.golden, o.patchID, o.update, o.idem, o.crash, o.schemaOnly
-	var prod *snapshot.Snapshot
-	if o.estimate != "" {
-		s, err := runbook.ReadSnapshot(o.estimate)
-		if err != nil {
-			return usageErrorf("--estimate: %v", err)
-		}
-		prod = s
-	}
-	if fixtureFile == "" {
-		fixtureFile = os.Getenv(fixture.EnvFixture)
-	}
-	if fixtureFile == "" {
-		return usageErrorf("rehearse needs --fixture FILE (or MIGTEST_FIXTURE)")
-	}
-	if _, err := os.Stat(fixtureFile); err != nil {
-		return usageErrorf("fixture %s cannot be read: %v; give an existing .sql or .sql.gz file", fixtureFile, err)
-	}
-	if update && golden == "" {
-		return usageErrorf("--update needs --golden FILE to write")
-	}
-	if update && schemaOnly {
-		return usageErrorf("--update and --schema-only contradict each other: a golden holds row counts")
-	}
-	if golden != "" && !update {
-		if _, err := os.Stat(golden); err != nil {
-			return usageErrorf("golden %s cannot be read: %v; write it with --update and review it", golden, err)
-		}
+	prod, err := o.resolve()
+	if err != nil {
+		return err
 	}
 	srv, err := startServer(ctx, env, o.provider)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	out := env.Stdout()
-	env.Log().Info("rehearsing", "provider", srv.Provider(), "version", srv.Version(), "fixture", fixtureFile)
+	env.Log().Info("rehearsing", "provider", srv.Provider(), "version", srv.Version(), "fixture", o.fixture)
 	restore := func(ctx context.Context, db *sql.DB, database string, r io.Reader) error {
 		_, err := dump.Restore(ctx, db, database, r, dump.WithRestoreLogger(env.Log()))
 		return err
 	}
 	rep, err := rehearsal.Run(ctx, rehearsal.Config{
-		Set: env.Set(), PatchID: patchID, Fixture: fixtureFile, Cache: fixture.NewCache(srv, restore),
-		Idempotency: idem, CrashResume: crash, RowChanges: schemaOnly, Lint: true, ProductionRows: runbook.RowCounts(prod), Logger: env.Log(),
+		Set: env.Set(), PatchID: o.patchID, Fixture: o.fixture, Cache: fixture.NewCache(srv, restore),
+		Idempotency: o.idem, CrashResume: o.crash, RowChanges: o.schemaOnly, Lint: true, ProductionRows: runbook.RowCounts(prod), Logger: env.Log(),
 	})
 	if err != nil {
 		return fmt.Errorf("rehearsal: %w", err)
 	}
-	fmt.Fprintf(out, "rehearsal of %s on %s (%s, %s): %d statements\n", label(patchID), fixtureFile, srv.Provider(), srv.Version(), rep.Statements)
+	out := env.Stdout()
+	fmt.Fprintf(out, "rehearsal of %s on %s (%s, %s): %d statements\n", label(o.patchID), o.fixture, srv.Provider(), srv.Version(), rep.Statements)
+	printReport(out, rep, o.estimate, prod)
+	problems := append([]string{}, rep.Problems...)
+	p, err := o.golden.apply(out, rep.After, o.update, o.schemaOnly)
+	if err != nil {
+		return err
+	}
+	problems = append(problems, p...)
+	for _, p := range rep.Problems {
+		fmt.Fprintln(out, "FAIL "+p)
+	}
+	if len(problems) > 0 {
+		return cli.Exit(cli.ExitMismatch, fmt.Errorf("rehearsal failed: %s", problems[0]))
+	}
+	fmt.Fprintln(out, "rehearsal passed")
+	return nil
+}
+
+// resolve checks the flags against each other and the files they name,
+// fills in the fixture from MIGTEST_FIXTURE, and reads --estimate's snapshot.
+func (o *rehearseOpts) resolve() (*snapshot.Snapshot, error) {
+	var prod *snapshot.Snapshot
+	if o.estimate != "" {
+		s, err := runbook.ReadSnapshot(o.estimate)
+		if err != nil {
+			return nil, usageErrorf("--estimate: %v", err)
+		}
+		prod = s
+	}
+	if o.fixture == "" {
+		o.fixture = os.Getenv(fixture.EnvFixture)
+	}
+	switch {
+	case o.fixture == "":
+		return nil, usageErrorf("rehearse needs --fixture FILE (or MIGTEST_FIXTURE)")
+	case o.update && o.golden == "":
+		return nil, usageErrorf("--update needs --golden FILE to write")
+	case o.update && o.schemaOnly:
+		return nil, usageErrorf("--update and --schema-only contradict each other: a golden holds row counts")
+	}
+	if _, err := os.Stat(o.fixture); err != nil {
+		return nil, usageErrorf("fixture %s cannot be read: %v; give an existing .sql or .sql.gz file", o.fixture, err)
+	}
+	if o.golden != "" && !o.update {
+		if _, err := os.Stat(string(o.golden)); err != nil {
+			return nil, usageErrorf("golden %s cannot be read: %v; write it with --update and review it", o.golden, err)
+		}
+	}
+	return prod, nil
+}
+
+// printReport prints what the rehearsal changed, its lint findings, its
+// timing, and with a production snapshot each patch's estimated duration.
+func printReport(out io.Writer, rep *rehearsal.Report, estimate string, prod *snapshot.Snapshot) {
 	fmt.Fprintln(out, "changes:")
 	writeIndented(out, rep.Changes.String())
 	if len(rep.Lint) > 0 {
@@ -121,41 +150,41 @@ func rehearse(ctx context.Context, env *cli.Env, o rehearseOpts) error {
 	fmt.Fprintln(out, "timing:")
 	writeIndented(out, rehearsal.TimingTable(rep.Timing))
 	if prod != nil {
-		fmt.Fprintf(out, "estimated on %s (linear in the rows of the tables each patch writes):\n", o.estimate)
+		fmt.Fprintf(out, "estimated on %s (linear in the rows of the tables each patch writes):\n", estimate)
 		for _, e := range rehearsal.Estimates(rep.Timing, rep.Before, prod) {
 			fmt.Fprintf(out, "  %s: %s here × %.0f → about %s\n", e.ID, e.Measured.Round(time.Millisecond), e.Scale, e.Expected.Round(time.Second))
 		}
 	}
-	var problems []string
-	problems = append(problems, rep.Problems...)
+}
+
+// goldenFile is --golden: none, or the file to compare with or write.
+type goldenFile string
+
+// apply writes the golden (update) or compares after with it, prints the
+// outcome, and returns the problem a mismatch is.
+func (g goldenFile) apply(out io.Writer, after *snapshot.Snapshot, update, schemaOnly bool) ([]string, error) {
+	golden := string(g)
 	switch {
 	case golden == "":
+		return nil, nil
 	case update:
-		if err := rehearsal.WriteGolden(golden, rep.After); err != nil {
-			return err
+		if err := rehearsal.WriteGolden(golden, after); err != nil {
+			return nil, err
 		}
 		fmt.Fprintf(out, "wrote golden %s\n", golden)
-	default:
-		d, err := rehearsal.CompareGolden(golden, rep.After, schemaOnly)
-		if err != nil {
-			return err
-		}
-		if d.Empty() {
-			fmt.Fprintf(out, "matches golden %s\n", golden)
-		} else {
-			fmt.Fprintf(out, "differs from golden %s (- golden, + this run):\n", golden)
-			writeIndented(out, d.String())
-			problems = append(problems, "the result differs from golden "+golden)
-		}
+		return nil, nil
 	}
-	for _, p := range rep.Problems {
-		fmt.Fprintln(out, "FAIL "+p)
+	d, err := rehearsal.CompareGolden(golden, after, schemaOnly)
+	if err != nil {
+		return nil, err
 	}
-	if len(problems) > 0 {
-		return cli.Exit(cli.ExitMismatch, fmt.Errorf("rehearsal failed: %s", problems[0]))
+	if d.Empty() {
+		fmt.Fprintf(out, "matches golden %s\n", golden)
+		return nil, nil
 	}
-	fmt.Fprintln(out, "rehearsal passed")
-	return nil
+	fmt.Fprintf(out, "differs from golden %s (- golden, + this run):\n", golden)
+	writeIndented(out, d.String())
+	return []string{"the result differs from golden " + golden}, nil
 }
 
 func label(id string) string {
