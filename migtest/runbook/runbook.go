@@ -137,7 +137,10 @@ func (r *Runbook) Status(ctx context.Context) (*migrate.Status, error) {
 // command line exits 2 on it.
 type InputError struct{ Err error }
 
+// Error is the message of the mistake.
 func (e *InputError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
 func (e *InputError) Unwrap() error { return e.Err }
 
 func inputErrorf(format string, args ...any) error {
@@ -148,5 +151,8 @@ func inputErrorf(format string, args ...any) error {
 // differs from the expected snapshot. The command line exits 4 on it.
 type VerifyError struct{ Err error }
 
+// Error names the failed checks.
 func (e *VerifyError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
 func (e *VerifyError) Unwrap() error { return e.Err }

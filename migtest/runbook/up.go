@@ -281,6 +281,7 @@ func RunLogger(log *slog.Logger, runID string) *slog.Logger {
 // carries it already.
 type runIDHandler struct{ slog.Handler }
 
+// Handle drops the record's own run_id attributes.
 func (h runIDHandler) Handle(ctx context.Context, rec slog.Record) error {
 	dup := false
 	rec.Attrs(func(a slog.Attr) bool {
@@ -300,10 +301,12 @@ func (h runIDHandler) Handle(ctx context.Context, rec slog.Record) error {
 	return h.Handler.Handle(ctx, out)
 }
 
+// WithAttrs keeps the wrapper around the new handler.
 func (h runIDHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	return runIDHandler{h.Handler.WithAttrs(as)}
 }
 
+// WithGroup keeps the wrapper around the new handler.
 func (h runIDHandler) WithGroup(name string) slog.Handler {
 	return runIDHandler{h.Handler.WithGroup(name)}
 }
