@@ -84,7 +84,6 @@ type app struct {
 	log     *slog.Logger
 	logSink io.Closer
 	secrets *secrets // passwords never written
-	name    string   // the program's name, for the error line
 }
 
 // Program is one binary over this package: its name and help, and its
@@ -183,7 +182,7 @@ func Run(ctx context.Context, prog Program, set patch.Set, args []string, stdout
 		sec.addDSN(arg) // a DSN given anywhere on the command line (--dsn, diff A B)
 	}
 	sec.addDSN(os.Getenv("MIGRATE_DSN"))
-	a := &app{set: set, stdout: stdout, stderr: stderr, secrets: sec, name: prog.Name}
+	a := &app{set: set, stdout: stdout, stderr: stderr, secrets: sec}
 	root := a.rootCommand(prog)
 	root.SetArgs(args)
 	root.SetOut(stdout)
