@@ -639,7 +639,7 @@ func (b *backup) header(w *sqlWriter) {
 		tool += " " + b.cfg.tool
 	}
 	w.printf("-- %s\n--\n-- Database: %s\n-- Server version\t%s\n-- Started: %s\n-- Consistency: %s\n-- ------------------------------------------------------\n\n",
-		tool, b.database, b.m.ServerVersion, b.start.UTC().Format(time.RFC3339), b.m.Consistency)
+		commentSafe(tool), commentSafe(b.database), commentSafe(b.m.ServerVersion), b.start.UTC().Format(time.RFC3339), commentSafe(b.m.Consistency))
 	w.write([]byte(`/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;
 /*!40101 SET @OLD_CHARACTER_SET_RESULTS=@@CHARACTER_SET_RESULTS */;
 /*!40101 SET @OLD_COLLATION_CONNECTION=@@COLLATION_CONNECTION */;
@@ -673,10 +673,10 @@ func (b *backup) footer(w *sqlWriter) {
 
 func (b *backup) writeCreate(w *sqlWriter, t *tableDump) {
 	if t.typ == "SEQUENCE" {
-		w.printf("--\n-- Sequence %s\n--\n\nDROP SEQUENCE IF EXISTS %s;\n%s;\n\n", quoteIdent(t.name), quoteIdent(t.name), t.create)
+		w.printf("--\n-- Sequence %s\n--\n\nDROP SEQUENCE IF EXISTS %s;\n%s;\n\n", commentName(t.name), quoteIdent(t.name), t.create)
 		return
 	}
-	w.printf("--\n-- Table %s\n--\n\nDROP TABLE IF EXISTS %s;\n%s;\n\n", quoteIdent(t.name), quoteIdent(t.name), t.create)
+	w.printf("--\n-- Table %s\n--\n\nDROP TABLE IF EXISTS %s;\n%s;\n\n", commentName(t.name), quoteIdent(t.name), t.create)
 }
 
 // sequences writes the current value of each sequence (after the data,
@@ -907,6 +907,84 @@ func appendValue(buf []byte, kind colKind, v driver.Value) []byte {
 	return append(buf, '\'')
 }
 
+// commentSafe returns s with every control character written as an escape
+// (\n, \r, \t, \xNN; a backslash as \\, so that it reads back), so that text placed in a "-- " comment line can
+// never end the line. mysqldump had this hole (Bug#25717383): a table named
+// "t\nCREATE DATABASE x; -- " put a live statement on the next line, run
+// by whoever loads the dump with the stock client.
+func commentSafe(s string) string {
+	if !strings.ContainsFunc(s, isControl) && !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case isControl(r) && r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case isControl(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// commentUnescape undoes commentSafe.
+func commentUnescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 >= len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'x', 'u':
+			n := 2
+			if s[i] == 'u' {
+				n = 4
+			}
+			if v, err := strconv.ParseUint(s[i+1:min(len(s), i+1+n)], 16, 32); err == nil && i+n < len(s) {
+				b.WriteRune(rune(v))
+				i += n
+				continue
+			}
+			b.WriteByte('\\')
+			b.WriteByte(s[i])
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// isControl reports the characters commentSafe escapes: C0 controls, DEL
+// and the Unicode line and paragraph separators.
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029
+}
+
+// commentName is an object name as written in a "-- " comment.
+func commentName(name string) string { return commentSafe(quoteIdent(name)) }
+
 // objDef is a view, trigger, routine or event definition with the session
 // it was created under.
 type objDef struct {
@@ -927,7 +1005,7 @@ func delimiterFor(body string) string {
 // writeObject writes a stored program with its session settings, like
 // mariadb-dump.
 func writeObject(w *sqlWriter, o objDef, drop string) {
-	w.printf("--\n-- %s %s\n--\n\n", o.kind, quoteIdent(o.name))
+	w.printf("--\n-- %s %s\n--\n\n", o.kind, commentName(o.name))
 	if drop != "" {
 		w.printf("%s;\n", drop)
 	}
@@ -1100,7 +1178,7 @@ func (b *backup) views(ctx context.Context, conn *sql.Conn, w *sqlWriter) error 
 	}
 	for _, n := range sorted {
 		d := defs[n]
-		w.printf("--\n-- View %s\n--\n\n/*!50001 DROP VIEW IF EXISTS %s */;\n", quoteIdent(n), quoteIdent(n))
+		w.printf("--\n-- View %s\n--\n\n/*!50001 DROP VIEW IF EXISTS %s */;\n", commentName(n), quoteIdent(n))
 		w.write([]byte("/*!50001 SET @saved_cs_client          = @@character_set_client */;\n" +
 			"/*!50001 SET @saved_cs_results         = @@character_set_results */;\n" +
 			"/*!50001 SET @saved_col_connection     = @@collation_connection */;\n"))

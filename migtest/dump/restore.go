@@ -283,6 +283,8 @@ type loader struct {
 	version int
 	mariadb bool
 	source  string          // the dump's own database, once named
+	// sourceHeader: source was read from the dump's header comment.
+	sourceHeader bool
 	others  map[string]bool // the server's other databases, for the guard
 	// sourceIsTable: a table is named like source, so "source.x" may be a
 	// column of it and is not rewritten to the target.
@@ -402,6 +404,10 @@ func (l *loader) run(ctx context.Context) (err error) {
 		if first && (p.Kind == sqlsplit.Statement || p.Kind == sqlsplit.Empty) {
 			first = false
 			l.header = looksLikeDumpHeader(p.Raw)
+			if l.header && l.source == "" {
+				l.source = headerDatabase(p.Raw)
+				l.sourceHeader = l.source != ""
+			}
 		}
 		if err := l.piece(p); err != nil {
 			l.fail(err)
@@ -415,7 +421,10 @@ func (l *loader) run(ctx context.Context) (err error) {
 		return err
 	}
 	if err := l.sc.Err(); err != nil {
-		return fmt.Errorf("read input after line %d: %w%s", l.lastLine(), err, corruptHint(err))
+		if l.lastLine() == 0 {
+			return fmt.Errorf("read the input before its first statement: %w%s", err, corruptHint(err))
+		}
+		return fmt.Errorf("read the input after line %d: %w%s", l.lastLine(), err, corruptHint(err))
 	}
 	if err := l.finish(); err != nil {
 		return err
@@ -448,13 +457,48 @@ func looksLikeDumpHeader(raw []byte) bool {
 	return false
 }
 
+// endsCompleted reports whether raw's last non-blank line is a dump tool's
+// "-- Dump completed" line.
+func endsCompleted(raw []byte) bool {
+	raw = bytes.TrimRight(raw, " \t\r\n")
+	if i := bytes.LastIndexByte(raw, '\n'); i >= 0 {
+		raw = raw[i+1:]
+	}
+	return bytes.HasPrefix(raw, []byte("-- Dump completed"))
+}
+
+// headerDatabase returns the database a dump's header comment names:
+// "-- Database: NAME" (migtest, its escapes undone) or "-- Host: H
+// Database: NAME" (mariadb-dump, mysqldump); "" when it names none.
+func headerDatabase(raw []byte) string {
+	raw = raw[:min(len(raw), 4096)]
+	for _, line := range strings.Split(string(raw), "\n") {
+		line = strings.TrimRight(line, "\r")
+		switch {
+		case strings.HasPrefix(line, "-- Database: "):
+			return commentUnescape(strings.TrimPrefix(line, "-- Database: "))
+		case strings.HasPrefix(line, "-- Host: "):
+			if _, db, ok := strings.Cut(line, "Database: "); ok {
+				return strings.TrimSpace(db)
+			}
+		}
+	}
+	return ""
+}
+
 // piece handles one piece of input.
 func (l *loader) piece(p *sqlsplit.Piece) error {
 	raw := int64(len(p.Raw))
 	if p.Unterminated != "" {
 		what := map[string]string{"'": "a '...' string", "\"": "a \"...\" string", "`": "a `...` identifier", "/*": "a /* comment"}[p.Unterminated]
+		why := "it is truncated"
+		if endsCompleted(p.Raw) {
+			why = "yet it ends with its \"-- Dump completed\" line, so it is not truncated but its quotes do not pair up: " +
+				"an object name holding a newline, written into a comment by an unsafe dump tool (migtest before issue 11, mysqldump before Bug#25717383), " +
+				"makes a file like this, and the stock client would run whatever that name put on its own line; do not load it, take a new backup"
+		}
 		return &StatementError{Number: p.Number, Line: p.Line, Offset: p.Offset, Excerpt: p.Excerpt(80),
-			Err: fmt.Errorf("the input ends inside %s opened at line %d (byte %d): it is truncated", what, p.OpenLine, p.OpenOffset)}
+			Err: fmt.Errorf("the input ends inside %s opened at line %d (byte %d): %s", what, p.OpenLine, p.OpenOffset, why)}
 	}
 	switch p.Kind {
 	case sqlsplit.Statement:
@@ -804,6 +848,9 @@ func (l *loader) checkDB(it *item, name string) error {
 	case l.source == "":
 		l.source = name
 		return nil
+	}
+	if l.sourceHeader {
+		return stmtErr(it, fmt.Errorf("it names the database %s, but the dump's header says it is a dump of %s; Restore loads one database: split the dump, or dump one database at a time", quoteIdent(name), quoteIdent(l.source)))
 	}
 	return stmtErr(it, fmt.Errorf("the dump names a second database %s after %s; Restore loads one database: split the dump, or dump one database at a time", quoteIdent(name), quoteIdent(l.source)))
 }
