@@ -269,9 +269,9 @@ func TestCommentSafe(t *testing.T) {
 		}
 	}
 	for raw, want := range map[string]string{
-		"-- migtest dump v1\n--\n-- Database: a\\nb\n-- Server version\t10.11\n": "a\nb",
+		"-- migtest dump v1\n--\n-- Database: a\\nb\n-- Server version\t10.11\n":                              "a\nb",
 		"-- MariaDB dump 10.19  Distrib 10.11.14-MariaDB\n--\n-- Host: localhost    Database: sakila\n-- ---": "sakila",
-		"-- MariaDB dump 10.19\n--\n-- Host: localhost    Database: \n":                                    "",
+		"-- MariaDB dump 10.19\n--\n-- Host: localhost    Database: \n":                                       "",
 		"CREATE TABLE t (id INT);\n": "",
 	} {
 		if got := headerDatabase([]byte(raw)); got != want {

@@ -282,10 +282,10 @@ type loader struct {
 
 	version int
 	mariadb bool
-	source  string          // the dump's own database, once named
+	source  string // the dump's own database, once named
 	// sourceHeader: source was read from the dump's header comment.
 	sourceHeader bool
-	others  map[string]bool // the server's other databases, for the guard
+	others       map[string]bool // the server's other databases, for the guard
 	// sourceIsTable: a table is named like source, so "source.x" may be a
 	// column of it and is not rewritten to the target.
 	sourceIsTable bool
