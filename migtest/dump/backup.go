@@ -58,6 +58,10 @@ type TableInfo struct {
 	Name string `json:"name"`
 	Rows int64  `json:"rows"`
 	Type string `json:"type,omitempty"` // "SEQUENCE"; empty for a table
+	// NoData names the engine of a table whose rows are not in the backup
+	// because it keeps none of its own (MRG_MyISAM, FEDERATED, ...); Rows
+	// is 0 then.
+	NoData string `json:"no_data,omitempty"`
 }
 
 // FilesInfo describes the files archive of a backup (WithFiles).
@@ -331,6 +335,7 @@ const (
 type tableDump struct {
 	name    string
 	typ     string // BASE TABLE, SEQUENCE, SYSTEM VERSIONED
+	engine  string
 	size    int64
 	cols    []column
 	create  string
@@ -422,7 +427,11 @@ func (b *backup) run(ctx context.Context, out *atomicFile) error {
 		return err
 	}
 	for _, t := range b.tables {
-		b.m.Tables = append(b.m.Tables, TableInfo{Name: t.name, Rows: t.rows.Load(), Type: seqType(t.typ)})
+		ti := TableInfo{Name: t.name, Rows: t.rows.Load(), Type: seqType(t.typ)}
+		if t.noData() && ti.Type == "" {
+			ti.NoData = t.engine
+		}
+		b.m.Tables = append(b.m.Tables, ti)
 	}
 	if err := b.sequences(ctx, readers[0], w); err != nil {
 		return err
@@ -451,6 +460,21 @@ func (b *backup) run(ctx context.Context, out *atomicFile) error {
 	return nil
 }
 
+// noStorageEngines are the engines whose tables hold no rows of their
+// own: MERGE (MRG_MyISAM) shows its underlying tables' rows, FEDERATED,
+// SPIDER and CONNECT show rows kept elsewhere (another server, a file),
+// BLACKHOLE keeps nothing. Their rows are not dumped (mariadb-dump skips
+// MRG_MyISAM and FEDERATED): restored, they would be written twice into the
+// underlying tables, refused (a MERGE table without INSERT_METHOD is read
+// only), or sent to the remote server.
+var noStorageEngines = map[string]bool{"MRG_MYISAM": true, "MRG_ISAM": true, "FEDERATED": true, "SPIDER": true, "CONNECT": true, "BLACKHOLE": true}
+
+// noData reports whether a table's rows are not written: a sequence (its
+// state is written by SETVAL) or a table of an engine without storage.
+func (t *tableDump) noData() bool {
+	return t.typ == "SEQUENCE" || noStorageEngines[strings.ToUpper(t.engine)]
+}
+
 func seqType(t string) string {
 	if t == "SEQUENCE" {
 		return t
@@ -460,22 +484,29 @@ func seqType(t string) string {
 
 // listTables reads the tables (and sequences) of the database, largest first.
 func (b *backup) listTables(ctx context.Context, conn *sql.Conn) error {
-	rows, err := conn.QueryContext(ctx, "SELECT TABLE_NAME, TABLE_TYPE, COALESCE(DATA_LENGTH, 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE <> 'VIEW' ORDER BY TABLE_NAME", b.database)
+	rows, err := conn.QueryContext(ctx, "SELECT TABLE_NAME, TABLE_TYPE, COALESCE(ENGINE, ''), COALESCE(DATA_LENGTH, 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE <> 'VIEW' ORDER BY TABLE_NAME", b.database)
 	if err != nil {
 		return fmt.Errorf("list tables: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		t := &tableDump{}
-		if err := rows.Scan(&t.name, &t.typ, &t.size); err != nil {
+		if err := rows.Scan(&t.name, &t.typ, &t.engine, &t.size); err != nil {
 			return err
 		}
 		b.tables = append(b.tables, t)
-		if t.typ != "SEQUENCE" {
+		if !t.noData() {
 			b.total += t.size
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// Tables without storage (a MERGE table's UNION) after the others.
+	sort.SliceStable(b.tables, func(i, j int) bool {
+		return !noStorageEngines[strings.ToUpper(b.tables[i].engine)] && noStorageEngines[strings.ToUpper(b.tables[j].engine)]
+	})
+	return nil
 }
 
 // snapshot opens the reading connections, each in a transaction WITH
@@ -525,7 +556,7 @@ func (b *backup) snapshot(ctx context.Context, main *sql.Conn) ([]*sql.Conn, err
 	}
 	var locked []string
 	for _, t := range b.tables {
-		if t.typ != "SEQUENCE" {
+		if !t.noData() {
 			locked = append(locked, quoteIdent(t.name))
 		}
 	}
@@ -701,7 +732,7 @@ func (b *backup) sequences(ctx context.Context, conn *sql.Conn, w *sqlWriter) er
 func (b *backup) data(ctx context.Context, readers []*sql.Conn, w *sqlWriter) error {
 	var todo []*tableDump
 	for _, t := range b.tables {
-		if t.typ != "SEQUENCE" {
+		if !t.noData() {
 			todo = append(todo, t)
 		}
 	}

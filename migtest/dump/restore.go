@@ -298,9 +298,13 @@ type loader struct {
 	pending   []deferredDDL
 	triggered map[string]bool // tables with triggers: their DML runs alone
 	views     map[string]bool
-	tables    int
-	header    bool // the input starts like a mariadb-dump/mysqldump file
-	trailer   bool // and ends with its "-- Dump completed" line
+	noData    map[string]string // tables the dump created with an engine without storage
+	// ours: the input is a migtest backup, whose rows for noData tables
+	// (written before issue 11) are skipped; any other input's run.
+	ours    bool
+	tables  int
+	header  bool // the input starts like a mariadb-dump/mysqldump file
+	trailer bool // and ends with its "-- Dump completed" line
 
 	mu   sync.Mutex
 	cond *sync.Cond
@@ -342,6 +346,7 @@ func (l *loader) run(ctx context.Context) (err error) {
 	l.tableMap = map[string]*tableState{}
 	l.triggered = map[string]bool{}
 	l.views = map[string]bool{}
+	l.noData = map[string]string{}
 	l.logged = map[string]bool{}
 
 	if l.ctrl, err = l.db.Conn(l.ctx); err != nil {
@@ -404,6 +409,7 @@ func (l *loader) run(ctx context.Context) (err error) {
 		if first && (p.Kind == sqlsplit.Statement || p.Kind == sqlsplit.Empty) {
 			first = false
 			l.header = looksLikeDumpHeader(p.Raw)
+			l.ours = bytes.Contains(p.Raw[:min(len(p.Raw), 512)], []byte("-- migtest dump"))
 			if l.header && l.source == "" {
 				l.source = headerDatabase(p.Raw)
 				l.sourceHeader = l.source != ""
@@ -455,6 +461,28 @@ func looksLikeDumpHeader(raw []byte) bool {
 		}
 	}
 	return false
+}
+
+// tableEngine returns the ENGINE of a CREATE TABLE statement, upper-cased
+// ("MERGE" as "MRG_MYISAM"), or "".
+func tableEngine(text string, version int, mariadb, ansi bool) string {
+	toks := newLexer(text, version, mariadb, ansi).all()
+	for i := len(toks) - 2; i >= 0; i-- {
+		if !toks[i].is("ENGINE") && !toks[i].is("TYPE") {
+			continue
+		}
+		j := i + 1
+		if toks[j].kind == tPunct && toks[j].text == "=" && j+1 < len(toks) {
+			j++
+		}
+		if n, ok := toks[j].name(); ok {
+			if n = strings.ToUpper(n); n == "MERGE" {
+				return "MRG_MYISAM"
+			}
+			return strings.ToUpper(n)
+		}
+	}
+	return ""
 }
 
 // endsCompleted reports whether raw's last non-blank line is a dump tool's
@@ -552,6 +580,12 @@ func (l *loader) statement(it item) error {
 		return l.global(it)
 	}
 	if l.cfg.only != nil && !l.wanted(c) {
+		l.doneRaw.Add(it.raw)
+		return nil
+	}
+	if e := l.noData[c.table]; c.op == opData && e != "" && l.ours {
+		l.warnOnce("nodata "+c.table, "skipped rows for a table that keeps none of its own: they are its underlying tables' (a backup taken by migtest before issue 11 wrote them twice)",
+			"table", c.table, "engine", e, "statement", it.num, "line", it.line)
 		l.doneRaw.Add(it.raw)
 		return nil
 	}
@@ -760,6 +794,11 @@ func (l *loader) createTable(it *item, c class) error {
 	l.tableMap[c.table] = ts
 	l.mu.Unlock()
 	l.tables++
+	if e := tableEngine(it.text, l.version, l.mariadb, l.ansi); noStorageEngines[e] {
+		l.noData[c.table] = e
+	} else {
+		delete(l.noData, c.table)
+	}
 	if c.table == l.source && !l.sourceIsTable {
 		l.sourceIsTable = true
 		l.cfg.logger.Warn("a table has the name of the dump's database: names qualified with it are left as they are", "table", c.table)
@@ -1179,6 +1218,13 @@ func (l *loader) stopWorkers() {
 }
 
 func (l *loader) debug(msg string, args ...any) { l.cfg.logger.Debug(msg, args...) }
+
+func (l *loader) warnOnce(key, msg string, args ...any) {
+	if !l.logged[key] {
+		l.logged[key] = true
+		l.cfg.logger.Warn(msg, args...)
+	}
+}
 
 func (l *loader) debugOnce(key, msg string, args ...any) {
 	if !l.logged[key] {

@@ -135,7 +135,7 @@ func TestBackupToRestore(t *testing.T) {
 					sameDatabase(t, src.db, src.Name, got.Name)
 					d := describe(t, got.db, got.Name)
 					for _, ti := range m.Tables {
-						if ti.Type == "" && d.Counts[ti.Name] != ti.Rows {
+						if ti.Type == "" && ti.NoData == "" && d.Counts[ti.Name] != ti.Rows {
 							t.Errorf("manifest: table %s has %d rows, the restore %d", ti.Name, ti.Rows, d.Counts[ti.Name])
 						}
 					}
