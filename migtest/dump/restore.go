@@ -286,13 +286,10 @@ type loader struct {
 	// sourceHeader: source was read from the dump's header comment.
 	sourceHeader bool
 	others       map[string]bool // the server's other databases, for the guard
-	// sourceIsTable: a table is named like source, so "source.x" may be a
-	// column of it and is not rewritten to the target.
-	sourceIsTable bool
-	ansi          bool
-	fkChecks      bool
-	sess          session
-	sessOK        bool
+	ansi         bool
+	fkChecks     bool
+	sess         session
+	sessOK       bool
 
 	tableMap  map[string]*tableState
 	pending   []deferredDDL
@@ -604,7 +601,7 @@ func (l *loader) statement(it item) error {
 			return err
 		}
 	}
-	if c.op != opData && c.op != opEmpty && l.source != "" && l.source != l.target && !l.sourceIsTable {
+	if c.op != opData && c.op != opEmpty && l.source != "" && l.source != l.target {
 		it.text = renameSchema(it.text, l.source, l.target, l.version, l.mariadb, l.ansi)
 	}
 	if l.sequential() {
@@ -798,10 +795,6 @@ func (l *loader) createTable(it *item, c class) error {
 		l.noData[c.table] = e
 	} else {
 		delete(l.noData, c.table)
-	}
-	if c.table == l.source && !l.sourceIsTable {
-		l.sourceIsTable = true
-		l.cfg.logger.Warn("a table has the name of the dump's database: names qualified with it are left as they are", "table", c.table)
 	}
 	return nil
 }
