@@ -152,7 +152,9 @@ It refuses a database that holds tables, views or routines unless --force,
 which first takes a safety backup of it (--backup-dir; --no-safety-backup
 skips it) and then empties it. CREATE DATABASE and USE in the dump are redirected to
 the target database. On failure the target is emptied again and the error says
-so; it never looks complete.`,
+so; it never looks complete. A forced restore is all or nothing: when the load
+fails, the previous contents are put back from the safety backup (without one,
+--no-safety-backup, the database is left empty), and the error says which.`,
 		Example: `  migrate restore --dsn 'user:pass@tcp(db:3306)/site1_copy' --file site1.sql.gz
   zcat site1.sql.gz | migrate restore --dsn 'user:pass@tcp(db:3306)/scratch' --file - --force`,
 		Args: cobra.NoArgs,
@@ -164,6 +166,7 @@ so; it never looks complete.`,
 			if err != nil {
 				return err
 			}
+			safety := ""
 			if force && !noSafety {
 				ctx := cmd.Context()
 				db, err := a.open(ctx, t)
@@ -171,7 +174,6 @@ so; it never looks complete.`,
 					var n int
 					n, err = objectCount(ctx, db, t.name)
 					if err == nil && n > 0 {
-						var safety string
 						safety, _, err = a.backupBefore(ctx, db, &target{cfg: t.cfg, name: t.name, site: t.site + "-before-restore"}, backupDir)
 						if err == nil {
 							fmt.Fprintf(a.stdout, "safety backup: %s (undo the restore with: migrate restore --force --file %s)\n", safety, safety)
@@ -183,7 +185,7 @@ so; it never looks complete.`,
 					return fmt.Errorf("safety backup before restore --force failed, nothing was changed: %w", err)
 				}
 			}
-			return a.restoreFile(cmd.Context(), t.DSN(), t.name, file, force)
+			return a.restoreReplacing(cmd.Context(), t.DSN(), t.name, file, force, safety)
 		},
 	}
 	cmd.Flags().StringVar(&file, "file", "", "dump `FILE` to restore (.sql or .sql.gz; - for stdin)")
@@ -195,7 +197,14 @@ so; it never looks complete.`,
 
 // restoreFile restores file into database through dsn, refusing a non-empty
 // database unless force.
-func (a *app) restoreFile(ctx context.Context, dsnStr, database, file string, force bool) (err error) {
+func (a *app) restoreFile(ctx context.Context, dsnStr, database, file string, force bool) error {
+	return a.restoreReplacing(ctx, dsnStr, database, file, force, "")
+}
+
+// restoreReplacing is restoreFile; when force replaces contents and the
+// load fails, it puts them back from safety (a backup of database taken
+// just before), so a forced restore is all or nothing.
+func (a *app) restoreReplacing(ctx context.Context, dsnStr, database, file string, force bool, safety string) (err error) {
 	var r io.Reader
 	var size int64 = -1
 	if file == "-" {
@@ -263,7 +272,7 @@ func (a *app) restoreFile(ctx context.Context, dsnStr, database, file string, fo
 		}
 		defer func() {
 			if err != nil {
-				err = fmt.Errorf("%w; --force had emptied %s first, so it holds nothing now: restore a good backup into it", err, database)
+				err = a.putBack(context.WithoutCancel(ctx), db, database, safety, err)
 			}
 		}()
 	}
@@ -282,6 +291,27 @@ func (a *app) restoreFile(ctx context.Context, dsnStr, database, file string, fo
 	}
 	a.log.Info("restore done", "database", database, "tables", st.Tables, "statements", st.Statements, "rows", st.Rows, "took", st.Duration.Round(time.Millisecond))
 	return nil
+}
+
+// putBack reloads the safety backup after a forced restore failed with
+// failure, and says in the error which state the database is left in.
+func (a *app) putBack(ctx context.Context, db *sql.DB, database, safety string, failure error) error {
+	if safety == "" {
+		return fmt.Errorf("%w; --force had emptied %s first, so it holds nothing now: restore a good backup into it", failure, database)
+	}
+	a.log.Warn("the forced restore failed: putting the previous contents back from the safety backup", "database", database, "backup", safety)
+	err := emptyDatabase(ctx, db, database)
+	if err == nil {
+		var f *os.File
+		if f, err = os.Open(safety); err == nil {
+			_, err = dump.Restore(ctx, db, database, f, dump.WithRestoreLogger(a.log))
+			f.Close()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%w; --force had emptied %s and putting its previous contents back failed too (%v): restore them with migrate restore --force --file %s", failure, database, err, safety)
+	}
+	return fmt.Errorf("%w; %s holds its previous contents again (put back from the safety backup %s)", failure, database, safety)
 }
 
 // objectCount counts the tables, views and routines in database.
@@ -398,7 +428,7 @@ the tables the run did not touch keep the writes made since.`,
 					return fmt.Errorf("rollback --touched: %w; the safety backup holds the state before the rollback", err)
 				}
 				fmt.Fprintf(a.stdout, "restored %d tables the run touched: %s\n", len(restored), strings.Join(restored, ", "))
-			} else if err := a.restoreFile(ctx, t.DSN(), t.name, file, true); err != nil {
+			} else if err := a.restoreReplacing(ctx, t.DSN(), t.name, file, true, safety); err != nil {
 				return fmt.Errorf("rollback: %w; the safety backup holds the state before the rollback", err)
 			}
 			// The patch log is the backup's (it matches the data); the run log
