@@ -143,6 +143,7 @@ func safeName(s string) string {
 func (a *app) restoreCommand() *cobra.Command {
 	var file, backupDir string
 	var force, noSafety bool
+	var cs charsetFlags
 	cmd := &cobra.Command{
 		Use:   "restore",
 		Short: "Restore a .sql or .sql.gz backup into the database",
@@ -185,9 +186,11 @@ fails, the previous contents are put back from the safety backup (without one,
 					return fmt.Errorf("safety backup before restore --force failed, nothing was changed: %w", err)
 				}
 			}
-			return a.restoreReplacing(cmd.Context(), t.DSN(), t.name, file, force, safety)
+			return a.restoreReplacing(cmd.Context(), t.DSN(), t.name, file, force, safety, cs)
 		},
 	}
+	cmd.Flags().StringVar(&cs.charset, "charset", "", "default character set of the database (default: the dump's, from its manifest or CREATE/ALTER DATABASE, else the server's)")
+	cmd.Flags().StringVar(&cs.collation, "collation", "", "default collation of the database (default: as --charset)")
 	cmd.Flags().StringVar(&file, "file", "", "dump `FILE` to restore (.sql or .sql.gz; - for stdin)")
 	cmd.Flags().BoolVar(&force, "force", false, "replace the contents of a database that is not empty (after a safety backup)")
 	cmd.Flags().StringVar(&backupDir, "backup-dir", "backups", "directory for the safety backup --force takes")
@@ -198,13 +201,36 @@ fails, the previous contents are put back from the safety backup (without one,
 // restoreFile restores file into database through dsn, refusing a non-empty
 // database unless force.
 func (a *app) restoreFile(ctx context.Context, dsnStr, database, file string, force bool) error {
-	return a.restoreReplacing(ctx, dsnStr, database, file, force, "")
+	return a.restoreReplacing(ctx, dsnStr, database, file, force, "", charsetFlags{})
+}
+
+// charsetFlags are restore's --charset and --collation.
+type charsetFlags struct{ charset, collation string }
+
+// createDatabaseSQL is the CREATE DATABASE for a restore into a database
+// that does not exist: with the character set and collation of the flags,
+// else those the dump's manifest records, else the server's defaults (as a
+// stock CREATE DATABASE).
+func createDatabaseSQL(database, file string, cs charsetFlags) string {
+	if cs == (charsetFlags{}) && file != "-" {
+		if m, err := dump.ReadManifest(dump.ManifestPath(file)); err == nil {
+			cs = charsetFlags{m.Charset, m.Collation}
+		}
+	}
+	q := "CREATE DATABASE " + quoteName(database)
+	if cs.charset != "" {
+		q += " CHARACTER SET " + quoteName(cs.charset)
+	}
+	if cs.collation != "" {
+		q += " COLLATE " + quoteName(cs.collation)
+	}
+	return q
 }
 
 // restoreReplacing is restoreFile; when force replaces contents and the
 // load fails, it puts them back from safety (a backup of database taken
 // just before), so a forced restore is all or nothing.
-func (a *app) restoreReplacing(ctx context.Context, dsnStr, database, file string, force bool, safety string) (err error) {
+func (a *app) restoreReplacing(ctx context.Context, dsnStr, database, file string, force bool, safety string, cs charsetFlags) (err error) {
 	var r io.Reader
 	var size int64 = -1
 	if file == "-" {
@@ -238,7 +264,7 @@ func (a *app) restoreReplacing(ctx context.Context, dsnStr, database, file strin
 		return fmt.Errorf("restore into %s: %w", database, err)
 	}
 	if exists == 0 {
-		if _, err := db.ExecContext(ctx, "CREATE DATABASE "+quoteName(database)+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+		if _, err := db.ExecContext(ctx, createDatabaseSQL(database, file, cs)); err != nil {
 			return fmt.Errorf("database %s does not exist and cannot be created: %w; create it or grant CREATE", database, err)
 		}
 		a.log.Info("created the database for the restore", "database", database)
@@ -277,6 +303,9 @@ func (a *app) restoreReplacing(ctx context.Context, dsnStr, database, file strin
 		}()
 	}
 	opts := []dump.RestoreOption{dump.WithRestoreLogger(a.log)}
+	if cs != (charsetFlags{}) {
+		opts = append(opts, dump.WithCharset(cs.charset, cs.collation))
+	}
 	if bar := a.byteBar("restore", size); bar != nil {
 		opts = append(opts, dump.WithRestoreProgress(func(p dump.Progress) { _ = bar.Set64(p.Bytes) }))
 		defer bar.Finish() //nolint:errcheck // display only
@@ -428,7 +457,7 @@ the tables the run did not touch keep the writes made since.`,
 					return fmt.Errorf("rollback --touched: %w; the safety backup holds the state before the rollback", err)
 				}
 				fmt.Fprintf(a.stdout, "restored %d tables the run touched: %s\n", len(restored), strings.Join(restored, ", "))
-			} else if err := a.restoreReplacing(ctx, t.DSN(), t.name, file, true, safety); err != nil {
+			} else if err := a.restoreReplacing(ctx, t.DSN(), t.name, file, true, safety, charsetFlags{}); err != nil {
 				return fmt.Errorf("rollback: %w; the safety backup holds the state before the rollback", err)
 			}
 			// The patch log is the backup's (it matches the data); the run log

@@ -2,6 +2,7 @@ package dump
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,5 +74,25 @@ func TestMergeTables(t *testing.T) {
 				sameDatabase(t, src.db, src.Name, got.Name)
 			})
 		})
+	}
+}
+
+// TestDropOtherDatabaseWarns: a DROP DATABASE of another database in a
+// dump never runs; it is said once at WARN, naming the statement.
+func TestDropOtherDatabaseWarns(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	var logs strings.Builder
+	lg := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	text := "DROP DATABASE IF EXISTS mysql;\nCREATE TABLE t (id INT);\nDROP DATABASE mysql;\nINSERT INTO t VALUES (1);\n"
+	if _, err := Restore(context.Background(), tg.db, tg.Name, strings.NewReader(text), WithRestoreLogger(lg)); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), "level=WARN"); n != 1 || !strings.Contains(logs.String(), "DROP DATABASE IF EXISTS mysql") || !strings.Contains(logs.String(), "statement=1") {
+		t.Errorf("want one WARN naming statement 1, got:\n%s", logs.String())
+	}
+	var n int
+	if err := tg.db.QueryRow("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'mysql'").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("mysql database: %d, %v", n, err)
 	}
 }

@@ -74,6 +74,17 @@ type restoreConfig struct {
 	totalBytes int64
 	keep       bool
 	only       map[string]bool // restore just these tables (nil: everything)
+	charset    string
+	collation  string
+}
+
+// WithCharset sets the target database's default character set and
+// collation (either may be empty) before anything is loaded; the dump's
+// own CREATE/ALTER DATABASE options are then not applied. Without it they
+// are: a routine's or table's columns that take the database default get
+// the source's, as with the stock client.
+func WithCharset(charset, collation string) RestoreOption {
+	return func(c *restoreConfig) { c.charset, c.collation = charset, collation }
 }
 
 // WithTables restores only the named tables (their definitions, rows and
@@ -367,6 +378,18 @@ func (l *loader) run(ctx context.Context) (err error) {
 	if err := l.existingTriggers(); err != nil {
 		return err
 	}
+	if l.cfg.charset != "" || l.cfg.collation != "" {
+		q := "ALTER DATABASE " + quoteIdent(l.target)
+		if l.cfg.charset != "" {
+			q += " CHARACTER SET " + quoteString(l.cfg.charset)
+		}
+		if l.cfg.collation != "" {
+			q += " COLLATE " + quoteString(l.cfg.collation)
+		}
+		if _, err := l.ctrl.ExecContext(l.ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
 	if err := l.refreshSession(); err != nil {
 		return err
 	}
@@ -557,14 +580,13 @@ func (l *loader) statement(it item) error {
 		if c.dbOptions == "" {
 			return nil
 		}
-		it.text = "ALTER DATABASE " + quoteIdent(l.target) + " " + c.dbOptions
-		l.debug("rewrote CREATE DATABASE", "statement", it.num, "as", it.text)
-		return l.global(it)
+		return l.alterDB(it, "CREATE DATABASE", c.dbOptions)
 	case opDropDB:
-		if err := l.checkDB(&it, c.name); err != nil {
-			return err
+		if c.name == l.target || c.name == l.source || l.source == "" && !l.others[c.name] {
+			l.debug("skipped DROP DATABASE of the dump's database", "statement", it.num, "line", it.line)
+		} else {
+			l.warnOnce("dropdb "+c.name, "skipped a DROP DATABASE of another database: Restore never drops a database", "database", c.name, "statement", it.num, "line", it.line, "text", sqlsplit.Excerpt([]byte(it.text), 80))
 		}
-		l.debug("skipped DROP DATABASE of the dump's database", "statement", it.num, "line", it.line)
 		l.doneRaw.Add(it.raw)
 		return nil
 	case opAlterDB:
@@ -573,8 +595,7 @@ func (l *loader) statement(it item) error {
 				return err
 			}
 		}
-		it.text = "ALTER DATABASE " + quoteIdent(l.target) + " " + c.dbOptions
-		return l.global(it)
+		return l.alterDB(it, "ALTER DATABASE", c.dbOptions)
 	}
 	if l.cfg.only != nil && !l.wanted(c) {
 		l.doneRaw.Add(it.raw)
@@ -860,6 +881,19 @@ func (l *loader) sequentialStatement(it item, c class) error {
 		return l.refreshSession()
 	}
 	return nil
+}
+
+// alterDB applies the database options of the dump's CREATE or ALTER
+// DATABASE to the target, unless WithCharset chose them.
+func (l *loader) alterDB(it item, what, options string) error {
+	if l.cfg.charset != "" || l.cfg.collation != "" {
+		l.debug("kept the chosen character set: skipped the database options of "+what, "statement", it.num, "line", it.line, "options", options)
+		l.doneRaw.Add(it.raw)
+		return nil
+	}
+	it.text = "ALTER DATABASE " + quoteIdent(l.target) + " " + options
+	l.debug("applied the database options of "+what, "statement", it.num, "as", it.text)
+	return l.global(it)
 }
 
 // skipDB handles USE and CREATE DATABASE of the dump's own database.
