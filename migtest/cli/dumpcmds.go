@@ -26,6 +26,7 @@ import (
 
 func (a *app) backupCommand() *cobra.Command {
 	var out, files, verify string
+	var history bool
 	cmd := &cobra.Command{
 		Use:   "backup",
 		Short: "Write a consistent .sql.gz backup (and a manifest) of the database",
@@ -59,7 +60,7 @@ site's files directory. --verify FILE re-reads a backup and checks it.`,
 				return err
 			}
 			defer db.Close()
-			m, err := a.backup(ctx, db, t, out, files)
+			m, err := a.backup(ctx, db, t, out, files, dump.WithHistory(history))
 			if err != nil {
 				return err
 			}
@@ -69,16 +70,17 @@ site's files directory. --verify FILE re-reads a backup and checks it.`,
 	}
 	cmd.Flags().StringVar(&out, "out", "", "backup `FILE` to write (.sql.gz)")
 	cmd.Flags().StringVar(&files, "with-files", "", "also archive this site files `DIR` beside the dump")
+	cmd.Flags().BoolVar(&history, "history", false, "also write the history of system-versioned tables (loading it needs MariaDB 10.11+, like mariadb-dump --dump-history)")
 	cmd.Flags().StringVar(&verify, "verify", "", "check an existing backup `FILE` (gzip, completeness, sha256) instead")
 	return cmd
 }
 
 // backup writes a backup of t to path with a progress bar.
-func (a *app) backup(ctx context.Context, db *sql.DB, t *target, path, files string) (*dump.Manifest, error) {
+func (a *app) backup(ctx context.Context, db *sql.DB, t *target, path, files string, extra ...dump.BackupOption) (*dump.Manifest, error) {
 	if err := checkWritableDir(filepath.Dir(path)); err != nil {
 		return nil, usageErrorf("--out %s: %v", path, err)
 	}
-	opts := []dump.BackupOption{dump.WithToolVersion(Version)}
+	opts := append([]dump.BackupOption{dump.WithToolVersion(Version), dump.WithBackupLogger(a.log)}, extra...)
 	if files != "" {
 		if st, err := os.Stat(files); err != nil || !st.IsDir() {
 			return nil, usageErrorf("--with-files %s is not a directory; give the site's files directory", files)

@@ -62,6 +62,8 @@ type TableInfo struct {
 	// because it keeps none of its own (MRG_MyISAM, FEDERATED, ...); Rows
 	// is 0 then.
 	NoData string `json:"no_data,omitempty"`
+	// History: Rows counts the table's history rows too (WithHistory).
+	History bool `json:"history,omitempty"`
 }
 
 // FilesInfo describes the files archive of a backup (WithFiles).
@@ -106,7 +108,16 @@ type backupConfig struct {
 	logger   *slog.Logger
 	chunk    int
 	lockWait time.Duration
+	history  bool
 }
+
+// WithHistory also writes the history rows of system-versioned tables
+// (FOR SYSTEM_TIME ALL, with their ROW START/ROW END values), loaded back
+// under system_versioning_insert_history=1 (MariaDB 10.11+, like
+// mariadb-dump --dump-history). Without it a backup holds their current
+// rows only, as mariadb-dump by default, and says so in its log. Tables
+// versioned by transaction id keep no history either way.
+func WithHistory(on bool) BackupOption { return func(c *backupConfig) { c.history = on } }
 
 // WithFiles also archives dir (a site's files) as a .tar.gz beside the
 // dump: the dump's path without ".sql.gz", plus "-files.tar.gz". The
@@ -341,6 +352,10 @@ type tableDump struct {
 	create  string
 	rows    atomic.Int64
 	started bool
+	// history: the rows are read FOR SYSTEM_TIME ALL with the period
+	// columns period (WithHistory on a timestamp-versioned table).
+	history bool
+	period  []column
 }
 
 type backup struct {
@@ -431,6 +446,7 @@ func (b *backup) run(ctx context.Context, out *atomicFile) error {
 		if t.noData() && ti.Type == "" {
 			ti.NoData = t.engine
 		}
+		ti.History = t.history
 		b.m.Tables = append(b.m.Tables, ti)
 	}
 	if err := b.sequences(ctx, readers[0], w); err != nil {
@@ -599,7 +615,7 @@ func (b *backup) describeTable(ctx context.Context, conn *sql.Conn, t *tableDump
 	if t.typ == "SEQUENCE" {
 		return nil
 	}
-	rows, err := conn.QueryContext(ctx, "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION", b.database, t.name)
+	rows, err := conn.QueryContext(ctx, "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CONCAT(EXTRA, '|', COALESCE(GENERATION_EXPRESSION, '')) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION", b.database, t.name)
 	if err != nil {
 		return fmt.Errorf("table %s: columns: %w", quoteIdent(t.name), err)
 	}
@@ -609,7 +625,14 @@ func (b *backup) describeTable(ctx context.Context, conn *sql.Conn, t *tableDump
 		if err := rows.Scan(&name, &dt, &ct, &extra); err != nil {
 			return err
 		}
-		if strings.Contains(extra, "GENERATED") || strings.Contains(extra, "ROW START") || strings.Contains(extra, "ROW END") {
+		if strings.HasSuffix(extra, "|ROW START") || strings.HasSuffix(extra, "|ROW END") {
+			t.period = append(t.period, column{name: name, kind: colTemporal})
+			if !strings.Contains(strings.ToLower(dt), "timestamp") {
+				t.period = []column{{name: ""}} // versioned by transaction id: no history
+			}
+			continue
+		}
+		if strings.Contains(extra, "GENERATED") {
 			continue // computed by the server
 		}
 		c := column{name: name}
@@ -630,7 +653,40 @@ func (b *backup) describeTable(ctx context.Context, conn *sql.Conn, t *tableDump
 		}
 		t.cols = append(t.cols, c)
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	b.historyOf(t)
+	return nil
+}
+
+// historyOf decides whether t's history is written, and logs what a
+// system-versioned table's backup holds.
+func (b *backup) historyOf(t *tableDump) {
+	if t.typ != "SYSTEM VERSIONED" {
+		t.period = nil
+		return
+	}
+	switch {
+	case len(t.period) == 0: // implicit period columns
+		t.period = []column{{name: "ROW_START", kind: colTemporal}, {name: "ROW_END", kind: colTemporal}}
+	case len(t.period) != 2 || t.period[0].name == "" || t.period[1].name == "":
+		b.cfg.logger.Warn("a system-versioned table is versioned by transaction id: its history is not in the backup, only its current rows", "table", t.name)
+		t.period = nil
+		return
+	}
+	canLoad := b.mariadb && b.version >= 101100
+	switch {
+	case b.cfg.history && canLoad:
+		t.history = true
+		b.cfg.logger.Info("writing the history of a system-versioned table", "table", t.name)
+	case b.cfg.history:
+		b.cfg.logger.Warn("the history of a system-versioned table cannot be written: loading it needs MariaDB 10.11 or later (system_versioning_insert_history); only its current rows are in the backup", "table", t.name, "server", b.m.ServerVersion)
+	case canLoad:
+		b.cfg.logger.Warn("a system-versioned table's history is not in the backup, only its current rows (as mariadb-dump without --dump-history); back up with history (migrate backup --history) to keep it", "table", t.name)
+	default:
+		b.cfg.logger.Warn("a system-versioned table's history is not in the backup, only its current rows (this server cannot load history: MariaDB 10.11 or later)", "table", t.name)
+	}
 }
 
 // sqlWriter writes SQL text and remembers the first error.
@@ -686,9 +742,25 @@ func (b *backup) header(w *sqlWriter) {
 	if b.m.Charset != "" {
 		w.printf("ALTER DATABASE CHARACTER SET %s COLLATE %s;\n\n", b.m.Charset, b.m.Collation)
 	}
+	if b.withHistory() {
+		w.write([]byte("/*!101100 SET @OLD_SYSTEM_VERSIONING_INSERT_HISTORY=@@SYSTEM_VERSIONING_INSERT_HISTORY, SYSTEM_VERSIONING_INSERT_HISTORY=1 */;\n\n"))
+	}
+}
+
+// withHistory reports whether some table's history is written.
+func (b *backup) withHistory() bool {
+	for _, t := range b.tables {
+		if t.history {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *backup) footer(w *sqlWriter) {
+	if b.withHistory() {
+		w.write([]byte("/*!101100 SET SYSTEM_VERSIONING_INSERT_HISTORY=@OLD_SYSTEM_VERSIONING_INSERT_HISTORY */;\n"))
+	}
 	w.write([]byte(`/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;
 /*!40101 SET SQL_MODE=@OLD_SQL_MODE */;
 /*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */;
@@ -770,6 +842,10 @@ func (b *backup) dumpTable(ctx context.Context, conn *sql.Conn, t *tableDump, w 
 		return nil
 	}
 	var sel, ins strings.Builder
+	kinds := make([]colKind, len(t.cols))
+	for i, c := range t.cols {
+		kinds[i] = c.kind
+	}
 	sel.WriteString("SELECT ")
 	ins.WriteString("INSERT INTO " + quoteIdent(t.name) + " (")
 	for i, c := range t.cols {
@@ -788,13 +864,21 @@ func (b *backup) dumpTable(ctx context.Context, conn *sql.Conn, t *tableDump, w 
 			sel.WriteString(q)
 		}
 	}
+	for _, c := range t.period {
+		if !t.history {
+			break
+		}
+		q := quoteIdent(c.name)
+		sel.WriteString(",CAST(" + q + " AS CHAR)")
+		ins.WriteString("," + q)
+		kinds = append(kinds, colTemporal)
+	}
 	sel.WriteString(" FROM " + quoteIdent(t.name))
+	if t.history {
+		sel.WriteString(" FOR SYSTEM_TIME ALL")
+	}
 	ins.WriteString(") VALUES ")
 	prefix := ins.String()
-	kinds := make([]colKind, len(t.cols))
-	for i, c := range t.cols {
-		kinds[i] = c.kind
-	}
 	chunk := b.cfg.chunk
 	buf := make([]byte, 0, chunk+chunk/4)
 	rowsIn := 0
@@ -820,7 +904,7 @@ func (b *backup) dumpTable(ctx context.Context, conn *sql.Conn, t *tableDump, w 
 			return err
 		}
 		defer rows.Close()
-		vals := make([]driver.Value, len(t.cols))
+		vals := make([]driver.Value, len(kinds))
 		for {
 			if err := rows.Next(vals); err != nil {
 				if errors.Is(err, io.EOF) {
