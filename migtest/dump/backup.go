@@ -518,10 +518,18 @@ func (b *backup) listTables(ctx context.Context, conn *sql.Conn) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	// Tables without storage (a MERGE table's UNION) after the others.
-	sort.SliceStable(b.tables, func(i, j int) bool {
-		return !noStorageEngines[strings.ToUpper(b.tables[i].engine)] && noStorageEngines[strings.ToUpper(b.tables[j].engine)]
-	})
+	// Sequences first (a DEFAULT nextval(s) needs s), tables without
+	// storage (a MERGE table's UNION) after the others.
+	rank := func(t *tableDump) int {
+		switch {
+		case t.typ == "SEQUENCE":
+			return 0
+		case noStorageEngines[strings.ToUpper(t.engine)]:
+			return 2
+		}
+		return 1
+	}
+	sort.SliceStable(b.tables, func(i, j int) bool { return rank(b.tables[i]) < rank(b.tables[j]) })
 	return nil
 }
 
@@ -1137,7 +1145,11 @@ func writeObject(w *sqlWriter, o objDef, drop string) {
 	w.printf("/*!50003 SET collation_connection  = %s */ ;\n", o.collation)
 	w.printf("/*!50003 SET sql_mode              = %s */ ;\n", quoteString(o.sqlMode))
 	d := delimiterFor(o.create)
-	w.printf("DELIMITER %s\n%s %s\nDELIMITER ;\n", d, o.create, d)
+	sep := " "
+	if endsInComment(o.create) {
+		sep = "\n" // "RETURN 1 # note" would swallow a delimiter on its line
+	}
+	w.printf("DELIMITER %s\n%s%s%s\nDELIMITER ;\n", d, o.create, sep, d)
 	w.write([]byte("/*!50003 SET sql_mode              = @saved_sql_mode */ ;\n" +
 		"/*!50003 SET character_set_client  = @saved_cs_client */ ;\n" +
 		"/*!50003 SET character_set_results = @saved_cs_results */ ;\n" +
@@ -1146,6 +1158,18 @@ func writeObject(w *sqlWriter, o objDef, drop string) {
 		w.write([]byte("/*!50106 SET time_zone             = @saved_time_zone */ ;\n"))
 	}
 	w.write([]byte("\n"))
+}
+
+// endsInComment reports whether a definition ends in a "#" or "-- "
+// comment (mariadb-dump writes its delimiter on that line, and the stock
+// client then never sees it).
+func endsInComment(create string) bool {
+	toks := newLexer(create, 999999, true, false).all()
+	rest := create
+	if len(toks) > 0 {
+		rest = create[toks[len(toks)-1].end:]
+	}
+	return strings.TrimSpace(rest) != ""
 }
 
 // showCreate runs a SHOW CREATE statement and returns its columns by name.

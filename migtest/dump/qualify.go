@@ -1,5 +1,7 @@
 package dump
 
+import "strings"
+
 // A name "x.y" in SQL is a database x and its object y where a table or a
 // routine goes (FROM x.y, INSERT INTO x.y, CALL x.y, x.y(...), NEXTVAL(x.y)),
 // and a table (or alias) x and its column y in an expression. "x.y.z" is
@@ -80,4 +82,38 @@ func schemaRefs(toks []token) ([]schemaRef, map[string]bool) {
 		}
 	}
 	return refs, locals
+}
+
+// sequenceRefs returns the sequences a statement takes values from:
+// NEXTVAL(s), LASTVAL(s), SETVAL(s, ...), NEXT/PREVIOUS VALUE FOR s (the
+// last part of a qualified name).
+func sequenceRefs(text string, version int, mariadb, ansi bool) []string {
+	if !strings.Contains(strings.ToUpper(text), "VAL") {
+		return nil
+	}
+	toks := newLexer(text, version, mariadb, ansi).all()
+	var out []string
+	for i := 0; i+1 < len(toks); i++ {
+		j := -1
+		switch {
+		case (toks[i].is("NEXTVAL") || toks[i].is("LASTVAL") || toks[i].is("SETVAL")) && toks[i+1].kind == tPunct && toks[i+1].text == "(":
+			j = i + 2
+		case toks[i].is("VALUE") && toks[i+1].is("FOR") && i > 0 && (toks[i-1].is("NEXT") || toks[i-1].is("PREVIOUS")):
+			j = i + 2
+		}
+		if j < 0 || j >= len(toks) {
+			continue
+		}
+		n, ok := toks[j].name()
+		if !ok {
+			continue
+		}
+		if j+2 < len(toks) && toks[j+1].kind == tPunct && toks[j+1].text == "." {
+			if m, ok := toks[j+2].name(); ok {
+				n = m
+			}
+		}
+		out = append(out, n)
+	}
+	return out
 }

@@ -19,6 +19,9 @@ type item struct {
 	raw    int64 // input bytes the statement accounts for, for progress
 	table  string
 	data   bool // count affected rows
+	// anyOrder: an INSERT that may run before or after the table's other
+	// INSERTs, on any worker.
+	anyOrder bool
 	sync   bool // a no-op marker the dispatcher waits on
 }
 

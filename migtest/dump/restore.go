@@ -76,6 +76,7 @@ type restoreConfig struct {
 	only       map[string]bool // restore just these tables (nil: everything)
 	charset    string
 	collation  string
+	spreadMin  int // smallest INSERT spread over the workers; < 0: none (see spreadable)
 }
 
 // WithCharset sets the target database's default character set and
@@ -214,6 +215,7 @@ func Restore(ctx context.Context, db *sql.DB, database string, r io.Reader, opts
 		logger:     slog.New(slog.DiscardHandler),
 		memBudget:  256 << 20,
 		diskBudget: 4 << 30,
+		spreadMin:  64 << 10,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -251,6 +253,9 @@ type tableState struct {
 	queued int // its statements queued or running (guarded by loader.mu)
 	adds   []string
 	fks    bool // has foreign keys
+	// autoInc: it has an AUTO_INCREMENT column; spread: its INSERTs are
+	// queued on several workers (see spreadable).
+	autoInc, spread bool
 	from   item // its CREATE TABLE, for errors about deferred indexes
 }
 
@@ -655,6 +660,22 @@ func (l *loader) statement(it item) error {
 			return l.global(it)
 		}
 		it.table, it.data = c.table, true
+		if l.spreadable(it.text, ts) {
+			// A plain INSERT of explicit rows: its order among the table's
+			// other INSERTs does not matter, so a large table loads on
+			// every connection, not on one.
+			l.mu.Lock()
+			first := !ts.spread
+			ts.spread = true
+			l.mu.Unlock()
+			if first { // the CREATE TABLE (and whatever came before) first
+				if err := l.waitTable(c.table); err != nil {
+					return err
+				}
+			}
+			it.anyOrder = true
+			return l.send(l.leastLoaded(), it)
+		}
 		return l.send(l.route(c.table), it)
 	case opTable:
 		if err := l.flushFor(c.table, true); err != nil {
@@ -672,6 +693,11 @@ func (l *loader) statement(it item) error {
 		} else {
 			if err := l.parentIndexes(it.text, c.table); err != nil {
 				return err
+			}
+			for _, seq := range sequenceRefs(it.text, l.version, l.mariadb, l.ansi) {
+				if err := l.waitTable(seq); err != nil { // its DEFAULT nextval(seq) needs the sequence
+					return err
+				}
 			}
 			if err := l.createTable(&it, c); err != nil {
 				return err
@@ -800,6 +826,7 @@ func (l *loader) existingTriggers() error {
 func (l *loader) createTable(it *item, c class) error {
 	ts := &tableState{worker: -1, from: *it}
 	ts.fks = strings.Contains(strings.ToUpper(it.text), "FOREIGN")
+	ts.autoInc = strings.Contains(strings.ToUpper(it.text), "AUTO_INCREMENT")
 	if l.cfg.deferIdx && !c.ifNotExists {
 		if text, adds, ok := deferIndexes(it.text, c.table, l.version, l.mariadb, l.ansi); ok {
 			it.text, ts.adds = text, adds
@@ -939,6 +966,36 @@ func (l *loader) unqualify(it *item, quals []qual) error {
 	return nil
 }
 
+// spreadable reports whether an INSERT may run on any connection, in any
+// order with the table's other INSERTs: a plain INSERT INTO ... VALUES (no
+// IGNORE, REPLACE, SELECT or ON DUPLICATE KEY, whose outcome depends on
+// order) into a table this restore created without an AUTO_INCREMENT
+// column (whose NULLs would be numbered in another order).
+func (l *loader) spreadable(text string, ts *tableState) bool {
+	if l.cfg.spreadMin < 0 || ts == nil || ts.autoInc || len(text) < l.cfg.spreadMin || len(text) < 12 {
+		return false
+	}
+	head := strings.ToUpper(text[:12])
+	if !strings.HasPrefix(head, "INSERT INTO ") {
+		return false
+	}
+	tail := strings.ToUpper(text[len(text)-min(len(text), 256):])
+	return !strings.Contains(tail, "ON DUPLICATE KEY")
+}
+
+// leastLoaded picks the worker with the fewest queued bytes.
+func (l *loader) leastLoaded() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	best := 0
+	for i, w := range l.workers {
+		if w.bytes < l.workers[best].bytes || w.bytes == l.workers[best].bytes && w.n < l.workers[best].n {
+			best = i
+		}
+	}
+	return best
+}
+
 // route picks the worker for a statement on table: the one holding the
 // table's queued statements, else the least loaded.
 func (l *loader) route(table string) int {
@@ -956,8 +1013,23 @@ func (l *loader) route(table string) int {
 	return best
 }
 
-// send queues it on worker w.
+// send queues it on worker w. A statement on a table whose INSERTs were
+// spread over the workers first waits for all of them.
 func (l *loader) send(w int, it item) error {
+	if it.table != "" && !it.anyOrder {
+		l.mu.Lock()
+		ts := l.tableMap[it.table]
+		spread := ts != nil && ts.spread
+		l.mu.Unlock()
+		if spread {
+			if err := l.waitTable(it.table); err != nil {
+				return err
+			}
+			l.mu.Lock()
+			ts.spread = false
+			l.mu.Unlock()
+		}
+	}
 	l.mu.Lock()
 	if l.err != nil {
 		l.mu.Unlock()
