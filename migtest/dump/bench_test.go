@@ -150,7 +150,9 @@ func checkRows(b *testing.B, tg target, rows map[string]int) {
 
 // benchSource is the database of the Frappe-shaped benchmark data and its
 // mydumper dump.
-func benchSource(b *testing.B) (target, string) { return sourceOf(b, "bench-"+benchVersion, benchDump(b)) }
+func benchSource(b *testing.B) (target, string) {
+	return sourceOf(b, "bench-"+benchVersion, benchDump(b))
+}
 
 type loadedSource struct {
 	once sync.Once

@@ -22,7 +22,7 @@ type item struct {
 	// anyOrder: an INSERT that may run before or after the table's other
 	// INSERTs, on any worker.
 	anyOrder bool
-	sync   bool // a no-op marker the dispatcher waits on
+	sync     bool // a no-op marker the dispatcher waits on
 }
 
 // budget is the memory the queues may hold together; past it they spill

@@ -256,7 +256,7 @@ type tableState struct {
 	// autoInc: it has an AUTO_INCREMENT column; spread: its INSERTs are
 	// queued on several workers (see spreadable).
 	autoInc, spread bool
-	from   item // its CREATE TABLE, for errors about deferred indexes
+	from            item // its CREATE TABLE, for errors about deferred indexes
 }
 
 // deferredDDL is a view or trigger statement created after the data.
