@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -56,7 +57,8 @@ func stockClient(t *testing.T, dsnStr, stdin string, name string, args ...string
 	out, err := cmd.Output()
 	if err != nil {
 		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			stderr = ee.Stderr
 		}
 		t.Fatalf("%s %v: %v: %s", name, args, err, stderr)
@@ -96,6 +98,9 @@ func charsetOf(t *testing.T, db *sql.DB, database string) string {
 			t.Fatal(err)
 		}
 		out += fmt.Sprintf(" %s.%s=%s/%s", r, p, pc, pco)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

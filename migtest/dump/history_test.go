@@ -28,6 +28,9 @@ func allVersions(t *testing.T, db *sql.DB, table, cols string) []string {
 		}
 		out = append(out, s)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 

@@ -33,6 +33,9 @@ func schemata(t testing.TB, db *sql.DB) []string {
 		}
 		out = append(out, s)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 
