@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -155,12 +156,31 @@ func TestBadDumps(t *testing.T) {
 	t.Run("force_over_populated", func(t *testing.T) {
 		runBad(t, binary, dir, []string{"MIGRATE_DSN=" + full.DSN}, fullDB, full.Name, forced)
 	})
-	t.Run("force_with_sql_error_says_emptied", func(t *testing.T) {
+	// A dump that fails on the server halfway, forced over a populated
+	// database: the old contents are put back from the safety backup.
+	half := string(gunzipBytes(t, fixture))
+	cut := strings.Index(half[len(half)/2:], ");\n") + len(half)/2 + 3 // after a statement
+	if cut < len(half)/2+3 {
+		t.Fatal("no statement ends in the second half of the fixture")
+	}
+	writeFile(t, dir, "halfbad.sql", half[:cut]+"INSERT INTO nowhere VALUES (2;\n"+half[cut:])
+	t.Run("force_with_sql_error_puts_the_old_back", func(t *testing.T) {
 		d, db := servertest.NewDatabase(t)
 		env := []string{"MIGRATE_DSN=" + d.DSN}
 		runBin(t, binary, dir, env, "restore", "--file", fixturePath(t)).must(t, 0)
-		r := runBin(t, binary, dir, env, "restore", "--file", "syntax.sql", "--force")
-		r.mustFailClearly(t, 1, "line 3", "had emptied", "restore a good backup")
+		before := dbState(t, db, d.Name)
+		r := runBin(t, binary, dir, env, "restore", "--file", "halfbad.sql", "--force", "--backup-dir", t.TempDir())
+		r.mustFailClearly(t, 1, "syntax", "holds its previous contents again", "put back from the safety backup")
+		if after := dbState(t, db, d.Name); after != before {
+			t.Errorf("the database differs from before the failed forced restore:\nbefore %s\nafter  %s", before, after)
+		}
+	})
+	t.Run("force_without_safety_backup_says_emptied", func(t *testing.T) {
+		d, db := servertest.NewDatabase(t)
+		env := []string{"MIGRATE_DSN=" + d.DSN}
+		runBin(t, binary, dir, env, "restore", "--file", fixturePath(t)).must(t, 0)
+		r := runBin(t, binary, dir, env, "restore", "--file", "syntax.sql", "--force", "--no-safety-backup")
+		r.mustFailClearly(t, 1, "line 3", "--force had emptied", "restore a good backup")
 		if n := len(tableNames(t, db, d.Name)); n != 0 {
 			t.Errorf("%d tables left after the failed forced restore: a target that may look complete", n)
 		}
@@ -179,6 +199,20 @@ func TestBadDumps(t *testing.T) {
 			t.Errorf("the restore created database %s", other)
 		}
 	})
+}
+
+// gunzipBytes returns data decompressed.
+func gunzipBytes(t *testing.T, data []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestStatementLargerThanMaxAllowedPacket restores a dump with a 3 MB
@@ -270,12 +304,9 @@ func TestBadGoldens(t *testing.T) {
 	writeFile(t, dir, "corrupt.snap", "# migtest snapshot v1\n\ntable t rows=x\n  colum a int\n")
 	writeFile(t, dir, "garbage.snap", "\x00\x01 not a snapshot\n")
 	fx := fixturePath(t)
-	runBad(t, devBinary, dir, env, db, d.Name, []badCase{
+	runBad(t, binary, dir, env, db, d.Name, []badCase{
 		{"rehearse, golden missing", nil, []string{"rehearse", "--fixture", fx, "--golden", "nope.snap"}, 2, []string{"nope.snap", "--update"}},
 		{"rehearse, golden corrupt", nil, []string{"rehearse", "--fixture", fx, "--golden", "corrupt.snap"}, 1, []string{"corrupt.snap", "line 3"}},
-		{"rehearse, fixture missing", nil, []string{"rehearse", "--fixture", "nope.sql.gz"}, 2, []string{"nope.sql.gz", "cannot be read"}},
-	})
-	runBad(t, binary, dir, env, db, d.Name, []badCase{
 		{"verify, snapshot corrupt", nil, []string{"verify", "--snapshot", "garbage.snap"}, 2, []string{"garbage.snap", "corrupt"}},
 		{"verify, snapshot missing", nil, []string{"verify", "--snapshot", "nope.snap"}, 2, []string{"nope.snap"}},
 		{"diff, snapshot corrupt", nil, []string{"diff", "corrupt.snap", d.DSN}, 2, []string{"corrupt.snap"}},
@@ -314,7 +345,7 @@ func TestSelectOnlyUser(t *testing.T) {
 		{"up", nil, []string{"up", "--backup-dir", "backups"}, 1, []string{"CREATE command denied", "privilege"}},
 		{"up --no-backup", nil, []string{"up", "--no-backup"}, 1, []string{"CREATE command denied"}},
 		{"mark", nil, []string{"mark", "v1_0.add_custom_region", "--done", "--reason", "x"}, 1, []string{"denied"}},
-		{"rollback", nil, []string{"rollback", "--yes", "--backup", fixturePath(t), "--backup-dir", "backups"}, 1, []string{"denied"}},
+		{"rollback", nil, []string{"rollback", "--yes", "--backup", fixturePath(t)}, 1, []string{"denied"}},
 	})
 	if backups, _ := filepath.Glob(filepath.Join(dir, "backups", "*[0-9]Z.sql.gz")); len(backups) > 0 {
 		for _, b := range backups {

@@ -60,6 +60,7 @@ site's files directory. --verify FILE re-reads a backup and checks it.`,
 	}
 	cmd.Flags().StringVar(&o.Out, "out", "", "backup `FILE` to write (.sql.gz)")
 	cmd.Flags().StringVar(&o.WithFiles, "with-files", "", "also archive this site files `DIR` beside the dump")
+	cmd.Flags().BoolVar(&o.History, "history", false, "also write the history of system-versioned tables (loading it needs MariaDB 10.11+, like mariadb-dump --dump-history)")
 	cmd.Flags().StringVar(&verify, "verify", "", "check an existing backup `FILE` (gzip, completeness, sha256) instead")
 	return cmd
 }
@@ -102,6 +103,8 @@ so; it never looks complete.`,
 	}
 	cmd.Flags().StringVar(&o.File, "file", "", "dump `FILE` to restore (.sql or .sql.gz; - for stdin)")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "replace the contents of a database that is not empty (after a safety backup)")
+	cmd.Flags().StringVar(&o.Charset, "charset", "", "default character set of a database the restore creates (default: the dump's, from its manifest or CREATE/ALTER DATABASE, else the server's)")
+	cmd.Flags().StringVar(&o.Collation, "collation", "", "default collation of a database the restore creates (default: as --charset)")
 	cmd.Flags().StringVar(&o.SafetyBackupDir, "backup-dir", "backups", "directory for the safety backup --force takes")
 	cmd.Flags().BoolVar(&noSafety, "no-safety-backup", false, "with --force, do not back up the current contents first")
 	return cmd

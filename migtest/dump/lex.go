@@ -252,30 +252,25 @@ func parseVersion(v string) (int, bool) {
 	return num(parts[0])*10000 + num(parts[1])*100 + num(parts[2]), mariadb
 }
 
-// renameSchema rewrites references "from.x" to "to.x" outside literals
-// and comments, so that a view or routine of a dump that names its own
-// database refers to the target.
+// renameSchema rewrites the references to the database from in text
+// ("from.t" where a table or routine goes, "from.t.c", "from.f()",
+// NEXTVAL(from.s)) to the database to, outside literals and comments, so
+// that a view, default or routine of a dump that names its own database
+// refers to the target. "from.c" where from is a table or alias (a column)
+// is left alone.
 func renameSchema(text, from, to string, version int, mariadb, ansi bool) string {
 	if !strings.Contains(text, from) {
 		return text
 	}
 	toks := newLexer(text, version, mariadb, ansi).all()
+	refs, _ := schemaRefs(toks)
 	var b strings.Builder
 	last := 0
-	for i := 0; i+2 < len(toks); i++ {
-		t, dot, nx := toks[i], toks[i+1], toks[i+2]
-		if n, ok := t.name(); !ok || n != from {
+	for _, r := range refs {
+		if r.name != from || !r.surely {
 			continue
 		}
-		if dot.kind != tPunct || dot.text != "." || dot.start != t.end || nx.start != dot.end {
-			continue
-		}
-		if _, ok := nx.name(); !ok && !(nx.kind == tPunct && nx.text == "*") {
-			continue
-		}
-		if i > 0 && toks[i-1].kind == tPunct && toks[i-1].text == "." && toks[i-1].end == t.start {
-			continue // a.from.x: from is a table here
-		}
+		t := toks[r.tok]
 		b.WriteString(text[last:t.start])
 		b.WriteString(quoteIdent(to))
 		last = t.end

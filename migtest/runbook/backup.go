@@ -20,6 +20,9 @@ type BackupOptions struct {
 	Out string
 	// WithFiles, when set, is a site's files directory archived beside the dump.
 	WithFiles string
+	// History also writes the history of system-versioned tables (loading
+	// it needs MariaDB 10.11+, like mariadb-dump --dump-history).
+	History bool
 }
 
 // Validate reports what is wrong with o, or nil.
@@ -46,7 +49,7 @@ func (r *Runbook) Backup(ctx context.Context, o BackupOptions) (*dump.Manifest, 
 		return nil, err
 	}
 	t := r.target
-	opts := []dump.BackupOption{dump.WithToolVersion(r.opts.version())}
+	opts := []dump.BackupOption{dump.WithToolVersion(r.opts.version()), dump.WithBackupLogger(r.log), dump.WithHistory(o.History)}
 	if o.WithFiles != "" {
 		opts = append(opts, dump.WithFiles(o.WithFiles))
 	}

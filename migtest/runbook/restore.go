@@ -33,6 +33,13 @@ type RestoreOptions struct {
 	Bytes patch.ProgressFunc
 	// ToolVersion is recorded in the safety backup's manifest.
 	ToolVersion string
+	// Charset and Collation are the defaults of a database the restore
+	// creates; empty: the dump's (its manifest, or its CREATE/ALTER
+	// DATABASE), else the server's, as a stock CREATE DATABASE.
+	Charset, Collation string
+	// safety is the backup a failed forced load puts back (set by Restore
+	// and Rollback from the safety backup they took).
+	safety string
 }
 
 // Validate reports what is wrong with o, or nil.
@@ -71,6 +78,7 @@ func Restore(ctx context.Context, t Target, o RestoreOptions) (*RestoreResult, e
 			return res, fmt.Errorf("safety backup before restore --force failed, nothing was changed: %w", err)
 		}
 		res.SafetyBackup = safety
+		o.safety = safety
 	}
 	st, err := restoreFile(ctx, t, o)
 	res.Stats = st
@@ -129,7 +137,7 @@ func restoreFile(ctx context.Context, t Target, o RestoreOptions) (st dump.Stats
 		return st, err
 	}
 	defer db.Close()
-	created, err := createIfMissing(ctx, db, database, log)
+	created, err := createIfMissing(ctx, db, database, createDatabaseSQL(database, o), log)
 	if err != nil {
 		return st, err
 	}
@@ -149,11 +157,14 @@ func restoreFile(ctx context.Context, t Target, o RestoreOptions) (st dump.Stats
 	if emptied {
 		defer func() {
 			if err != nil {
-				err = fmt.Errorf("%w; the restore had emptied %s first, so it holds nothing now: restore a good backup into it", err, database)
+				err = putBack(context.WithoutCancel(ctx), db, database, o.safety, log, err)
 			}
 		}()
 	}
 	opts := []dump.RestoreOption{dump.WithRestoreLogger(log)}
+	if o.Charset != "" || o.Collation != "" {
+		opts = append(opts, dump.WithCharset(o.Charset, o.Collation))
+	}
 	if p := o.Bytes; p != nil {
 		opts = append(opts, dump.WithRestoreProgress(func(pr dump.Progress) { p("restore", pr.Bytes, size) }))
 	}
@@ -171,8 +182,51 @@ func restoreFile(ctx context.Context, t Target, o RestoreOptions) (st dump.Stats
 
 func (o RestoreOptions) logger() *slog.Logger { return Options{Logger: o.Logger}.logger() }
 
-// createIfMissing creates database when it does not exist and reports whether it did.
-func createIfMissing(ctx context.Context, db *sql.DB, database string, log *slog.Logger) (bool, error) {
+// createDatabaseSQL is the CREATE DATABASE for a restore into a database
+// that does not exist: with o's character set and collation, else those the
+// dump's manifest records, else the server's defaults (as a stock CREATE
+// DATABASE).
+func createDatabaseSQL(database string, o RestoreOptions) string {
+	cs, co := o.Charset, o.Collation
+	if cs == "" && co == "" && o.File != "-" {
+		if m, err := dump.ReadManifest(dump.ManifestPath(o.File)); err == nil {
+			cs, co = m.Charset, m.Collation
+		}
+	}
+	q := "CREATE DATABASE " + patch.QuoteIdent(database)
+	if cs != "" {
+		q += " CHARACTER SET " + patch.QuoteIdent(cs)
+	}
+	if co != "" {
+		q += " COLLATE " + patch.QuoteIdent(co)
+	}
+	return q
+}
+
+// putBack reloads the safety backup after a forced restore failed with
+// failure, and says in the error which state the database is left in.
+func putBack(ctx context.Context, db *sql.DB, database, safety string, log *slog.Logger, failure error) error {
+	if safety == "" {
+		return fmt.Errorf("%w; --force had emptied %s first, so it holds nothing now: restore a good backup into it", failure, database)
+	}
+	log.Warn("the forced restore failed: putting the previous contents back from the safety backup", "database", database, "backup", safety)
+	err := emptyDatabase(ctx, db, database)
+	if err == nil {
+		var f *os.File
+		if f, err = os.Open(safety); err == nil {
+			_, err = dump.Restore(ctx, db, database, f, dump.WithRestoreLogger(log))
+			f.Close()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%w; --force had emptied %s and putting its previous contents back failed too (%v): restore them with migrate restore --force --file %s", failure, database, err, safety)
+	}
+	return fmt.Errorf("%w; %s holds its previous contents again (put back from the safety backup %s)", failure, database, safety)
+}
+
+// createIfMissing creates database with create when it does not exist and
+// reports whether it did.
+func createIfMissing(ctx context.Context, db *sql.DB, database, create string, log *slog.Logger) (bool, error) {
 	var exists int
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", database).Scan(&exists); err != nil {
 		return false, fmt.Errorf("restore into %s: %w", database, err)
@@ -180,7 +234,7 @@ func createIfMissing(ctx context.Context, db *sql.DB, database string, log *slog
 	if exists > 0 {
 		return false, nil
 	}
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+patch.QuoteIdent(database)+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+	if _, err := db.ExecContext(ctx, create); err != nil {
 		return false, fmt.Errorf("database %s does not exist and cannot be created: %w; create it or grant CREATE", database, err)
 	}
 	log.Info("created the database for the restore", "database", database)

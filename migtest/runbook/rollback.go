@@ -113,7 +113,7 @@ func (r *Runbook) restoreBackup(ctx context.Context, touched bool, res *Rollback
 		res.Tables = restored
 		return nil
 	}
-	_, err := restoreFile(ctx, r.target, RestoreOptions{File: res.Backup, Force: true, Logger: r.log, Bytes: r.opts.Bytes})
+	_, err := restoreFile(ctx, r.target, RestoreOptions{File: res.Backup, Force: true, Logger: r.log, Bytes: r.opts.Bytes, safety: res.SafetyBackup})
 	if err != nil {
 		return fmt.Errorf("rollback: %w; the safety backup holds the state before the rollback", err)
 	}
