@@ -23,7 +23,7 @@ func TestCommentsFromMariaDB(t *testing.T) {
 		{"select 1 /* long\nmulti line comment */;", "select 1 ;"},
 		{"select 1 /*!32301 +1 */;", "select 1 + 1 ;"},
 		{"select 1 /*!52301 +1 */;", "select 1 ;"}, // MariaDB skips MySQL 5.7+ comments
-		{"select 1--1;", "select 1 - - 1 ;"},         // "--" without a blank after it is no comment
+		{"select 1--1;", "select 1 - - 1 ;"},       // "--" without a blank after it is no comment
 		{"select 1 --2\n+1;", "select 1 - - 2 + 1 ;"},
 		{"select 1 -- The rest of the row will be ignored\n;", "select 1 ;"},
 		{"/* line with only comment */;", ";"},
