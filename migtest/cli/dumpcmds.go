@@ -20,6 +20,7 @@ import (
 
 	"github.com/migtest/migtest/migtest/dsn"
 	"github.com/migtest/migtest/migtest/dump"
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 	"github.com/migtest/migtest/migtest/migrate"
 	"github.com/migtest/migtest/migtest/snapshot"
 )
@@ -229,13 +230,13 @@ func (a *app) restoreFile(ctx context.Context, dsnStr, database, file string, fo
 		return fmt.Errorf("restore into %s: %w", database, err)
 	}
 	if exists == 0 {
-		if _, err := db.ExecContext(ctx, "CREATE DATABASE "+quoteName(database)+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+		if _, err := db.ExecContext(ctx, "CREATE DATABASE "+sqltext.QuoteIdent(database)+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
 			return fmt.Errorf("database %s does not exist and cannot be created: %w; create it or grant CREATE", database, err)
 		}
 		a.log.Info("created the database for the restore", "database", database)
 		defer func() {
 			if err != nil {
-				if _, derr := db.ExecContext(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+quoteName(database)); derr == nil {
+				if _, derr := db.ExecContext(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+sqltext.QuoteIdent(database)); derr == nil {
 					err = fmt.Errorf("%w; the database %s this restore had created was dropped again", err, database)
 				}
 			}
@@ -303,7 +304,7 @@ func emptyDatabase(ctx context.Context, db *sql.DB, database string) error {
 		return err
 	}
 	defer conn.Close()
-	q := func(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+	q := sqltext.QuoteIdent
 	var stmts []string
 	for _, l := range []struct{ query, drop string }{
 		{"SELECT TABLE_NAME, CASE TABLE_TYPE WHEN 'VIEW' THEN 'VIEW' WHEN 'SEQUENCE' THEN 'SEQUENCE' ELSE 'TABLE' END FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_TYPE = 'VIEW' DESC", ""},
@@ -513,5 +514,3 @@ func listPairs(ctx context.Context, conn *sql.Conn, query string, args ...any) (
 	}
 	return out, rows.Err()
 }
-
-func quoteName(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/migtest/migtest/migtest/dump"
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 	"github.com/migtest/migtest/migtest/rehearsal"
 )
 
@@ -96,7 +97,7 @@ func (a *app) rollbackTouched(ctx context.Context, db *sql.DB, t *target, backup
 			continue
 		}
 		seen[name] = true
-		if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+quoteName(t.name)+"."+quoteName(name)); err != nil {
+		if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+sqltext.QuoteIdent(t.name)+"."+sqltext.QuoteIdent(name)); err != nil {
 			return nil, fmt.Errorf("drop %s: %w", name, err)
 		}
 		if inBackup[name] {

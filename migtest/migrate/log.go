@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 	"github.com/migtest/migtest/migtest/patch"
 )
 
@@ -36,7 +37,7 @@ func timeCol(col string) string {
 	return "DATE_FORMAT(" + col + ", '%Y-%m-%d %H:%i:%s.%f')"
 }
 
-func (m *Migrator) q(name string) string { return patch.QuoteIdent(name) }
+func (m *Migrator) q(name string) string { return sqltext.QuoteIdent(name) }
 
 // ensureTables creates the log tables if they are missing.
 func (m *Migrator) ensureTables(ctx context.Context) error {

@@ -7,13 +7,13 @@ import (
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
 // QuoteIdent quotes a table, column or index name for MariaDB: in
 // backticks, with backticks inside doubled.
-func QuoteIdent(name string) string {
-	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
-}
+func QuoteIdent(name string) string { return sqltext.QuoteIdent(name) }
 
 // HasTable reports whether the current database has a table (or view) named table.
 func (pc *Context) HasTable(ctx context.Context, table string) (bool, error) {
