@@ -21,6 +21,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/migtest/migtest/migtest/config"
 	"github.com/migtest/migtest/migtest/patch"
 )
 
@@ -87,7 +88,7 @@ func Main(ctx context.Context, set patch.Set, args []string, stdout, stderr io.W
 	for _, arg := range args {
 		sec.addDSN(arg) // a DSN given anywhere on the command line (--dsn, diff A B)
 	}
-	sec.addDSN(os.Getenv("MIGRATE_DSN"))
+	sec.addDSN(config.Get(config.EnvMigrateDSN))
 	a := &app{set: set, stdout: stdout, stderr: stderr, secrets: sec}
 	root := a.rootCommand()
 	root.SetArgs(args)

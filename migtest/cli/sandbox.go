@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/migtest/migtest/migtest/config"
 	"github.com/migtest/migtest/migtest/server"
 )
 
@@ -32,7 +33,7 @@ stdout, and keeps it until SIGINT or SIGTERM; then it removes everything.`,
 
 // providerFlag adds --provider to cmd.
 func (a *app) providerFlag(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&a.provider, "provider", os.Getenv("MIGTEST_PROVIDER"),
+	cmd.Flags().StringVar(&a.provider, "provider", config.Get(config.EnvProvider),
 		"disposable server provider: auto, local, docker, dockertest or dsn (env MIGTEST_PROVIDER)")
 }
 

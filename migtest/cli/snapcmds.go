@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/migtest/migtest/migtest/config"
 	"github.com/migtest/migtest/migtest/dsn"
 	"github.com/migtest/migtest/migtest/dump"
 	"github.com/migtest/migtest/migtest/fixture"
@@ -238,7 +239,7 @@ func (a *app) rehearse(ctx context.Context, o rehearseOpts) error {
 		prod = s
 	}
 	if fixtureFile == "" {
-		fixtureFile = os.Getenv(fixture.EnvFixture)
+		fixtureFile = config.Get(config.EnvFixture)
 	}
 	if fixtureFile == "" {
 		return usageErrorf("rehearse needs --fixture FILE (or MIGTEST_FIXTURE)")
@@ -269,7 +270,7 @@ func (a *app) rehearse(ctx context.Context, o rehearseOpts) error {
 	}
 	rep, err := rehearsal.Run(ctx, rehearsal.Config{
 		Set: a.set, PatchID: patchID, Fixture: fixtureFile, Cache: fixture.NewCache(srv, restore),
-		Idempotency: idem, CrashResume: crash, RowChanges: schemaOnly, Lint: true, ProductionRows: rowsOf(prod), Logger: a.log,
+		Idempotency: idem, CrashResume: crash, Compare: compareMode(schemaOnly), Lint: true, ProductionRows: rowsOf(prod), Logger: a.log,
 	})
 	if err != nil {
 		return fmt.Errorf("rehearsal: %w", err)
@@ -301,7 +302,7 @@ func (a *app) rehearse(ctx context.Context, o rehearseOpts) error {
 		}
 		fmt.Fprintf(a.stdout, "wrote golden %s\n", golden)
 	default:
-		d, err := rehearsal.CompareGolden(golden, rep.After, schemaOnly)
+		d, err := rehearsal.CompareGolden(golden, rep.After, compareMode(schemaOnly))
 		if err != nil {
 			return err
 		}
@@ -381,4 +382,12 @@ func rowsOf(s *snapshot.Snapshot) map[string]int64 {
 		m[t.Name] = t.Rows
 	}
 	return m
+}
+
+// compareMode is the rehearsal's row-count comparison for --schema-only.
+func compareMode(schemaOnly bool) config.Compare {
+	if schemaOnly {
+		return config.CompareRowChanges
+	}
+	return config.CompareRowCounts
 }

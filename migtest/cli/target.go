@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/migtest/migtest/migtest/config"
 	"github.com/migtest/migtest/migtest/dsn"
 )
 
@@ -56,7 +57,7 @@ func (a *app) resolveTarget() (*target, error) {
 	default:
 		s := a.dsn
 		if s == "" {
-			s = os.Getenv("MIGRATE_DSN")
+			s = config.Get(config.EnvMigrateDSN)
 		}
 		if s == "" {
 			return nil, usageErrorf("no database given: pass --dsn user:pass@tcp(host:3306)/db, set MIGRATE_DSN, or pass --site-config sites/SITE/site_config.json")

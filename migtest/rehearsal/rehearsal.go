@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/migtest/migtest/migtest/config"
 	"github.com/migtest/migtest/migtest/ddllint"
 	"github.com/migtest/migtest/migtest/fixture"
 	"github.com/migtest/migtest/migtest/migrate"
@@ -44,10 +45,11 @@ type Config struct {
 	// Check, if set, is called with the migrated database before the checks
 	// that change it.
 	Check func(db *sql.DB)
-	// RowChanges checks row counts by the patch under test's declared
-	// Patch.Rows rather than by the golden's absolute counts: for a fixture
-	// whose counts the golden does not know (MIGTEST_FIXTURE).
-	RowChanges bool
+	// Compare is how row counts are checked: config.CompareRowChanges
+	// checks them by the patch under test's declared Patch.Rows (for a
+	// fixture whose counts the golden does not know, such as a
+	// production-sized dump); anything else leaves them to the golden.
+	Compare config.Compare
 	// Lint checks every DDL statement of the run with package ddllint
 	// (table rebuilds, dropped data, NOT NULL without default, lossy type
 	// changes) and reports the findings in Report.Lint.
@@ -153,7 +155,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, err
 	}
 	rep.Changes = snapshot.Compare(rep.Before, rep.After)
-	if cfg.RowChanges && cfg.PatchID != "" {
+	if cfg.Compare == config.CompareRowChanges && cfg.PatchID != "" {
 		p, _ := cfg.Set.Lookup(cfg.PatchID)
 		rep.Problems = append(rep.Problems, CheckRows(p, rep.Before, rep.After)...)
 	}
@@ -415,9 +417,9 @@ func CrashPoints(total, n int) []int {
 var ErrGoldenMissing = errors.New("golden file missing")
 
 // CompareGolden compares got with the golden snapshot file at path. With
-// schemaOnly, row counts are left out (a production-sized fixture has other
+// config.CompareRowChanges, row counts are left out (a production-sized fixture has other
 // counts than the one the golden was written from).
-func CompareGolden(path string, got *snapshot.Snapshot, schemaOnly bool) (snapshot.Diff, error) {
+func CompareGolden(path string, got *snapshot.Snapshot, mode config.Compare) (snapshot.Diff, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return snapshot.Diff{}, fmt.Errorf("%w: %s", ErrGoldenMissing, path)
@@ -429,7 +431,7 @@ func CompareGolden(path string, got *snapshot.Snapshot, schemaOnly bool) (snapsh
 	if err != nil {
 		return snapshot.Diff{}, fmt.Errorf("golden file %s is corrupt: %w; rewrite it with -update (or --update) and review the diff", path, err)
 	}
-	if schemaOnly {
+	if mode == config.CompareRowChanges {
 		want, got = want.SchemaOnly(), got.SchemaOnly()
 	}
 	return snapshot.Compare(want, got), nil

@@ -3,10 +3,11 @@ package server
 import (
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/ory/dockertest/v3"
+
+	mtconfig "github.com/migtest/migtest/migtest/config"
 )
 
 // Provider names.
@@ -40,22 +41,15 @@ type config struct {
 }
 
 func newConfig(opts []Option) *config {
-	c := &config{
-		provider:     os.Getenv("MIGTEST_PROVIDER"),
-		image:        os.Getenv("MIGTEST_IMAGE"),
-		dsn:          os.Getenv("MIGTEST_DSN"),
-		cacheDir:     os.Getenv("MIGTEST_CACHE"),
-		startTimeout: DefaultStartTimeout,
-	}
+	c := &config{startTimeout: DefaultStartTimeout}
 	for _, o := range opts {
 		o(c)
 	}
-	if c.provider == "" {
-		c.provider = ProviderAuto
-	}
-	if c.image == "" {
-		c.image = DefaultImage
-	}
+	// an option, else the environment, else the default
+	c.provider = mtconfig.Resolve(c.provider, mtconfig.EnvProvider, ProviderAuto).Value
+	c.image = mtconfig.Resolve(c.image, mtconfig.EnvImage, DefaultImage).Value
+	c.dsn = mtconfig.Resolve(c.dsn, mtconfig.EnvDSN, "").Value
+	c.cacheDir = mtconfig.Resolve(c.cacheDir, mtconfig.EnvCache, "").Value
 	if c.logger == nil {
 		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
