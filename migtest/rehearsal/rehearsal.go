@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/migtest/migtest/migtest/config"
 	"github.com/migtest/migtest/migtest/ddllint"
 	"github.com/migtest/migtest/migtest/fixture"
@@ -196,10 +198,10 @@ func Split(set patch.Set, id string) (before, target patch.Set, err error) {
 type run struct {
 	cfg      Config
 	cleanups []func()
-	dsns     map[string]string // database name → DSN
+	conns    map[string]*mysql.Config // database name → its connection settings
 }
 
-func (r *run) dsn(name string) string { return r.dsns[name] }
+func (r *run) conn(name string) *mysql.Config { return r.conns[name].Clone() }
 
 func (r *run) cleanup() {
 	for i := len(r.cleanups) - 1; i >= 0; i-- {
@@ -218,10 +220,10 @@ func (r *run) fresh(ctx context.Context) (*sql.DB, string, error) {
 		_ = d.Drop(context.WithoutCancel(ctx))
 		return nil, "", err
 	}
-	if r.dsns == nil {
-		r.dsns = map[string]string{}
+	if r.conns == nil {
+		r.conns = map[string]*mysql.Config{}
 	}
-	r.dsns[d.Name] = d.DSN
+	r.conns[d.Name] = d.Config
 	r.cleanups = append(r.cleanups, func() {
 		db.Close()
 		_ = d.Drop(context.Background())
@@ -329,7 +331,7 @@ func (r *run) checkCrashResume(ctx context.Context, before, target patch.Set, re
 		// The crashed run gets its own pool; from the k-th statement of the
 		// patches on, every statement on it fails, the runner's included.
 		var crashed atomic.Bool
-		cdb, err := crashDB(r.dsn(name), &crashed)
+		cdb, err := crashDB(r.conn(name), &crashed)
 		if err != nil {
 			return err
 		}

@@ -100,10 +100,12 @@ func waitReady(ctx context.Context, cfg *mysql.Config, deadline time.Duration) (
 func (b *base) Provider() string { return b.provider }
 func (b *base) Version() string  { return b.version }
 
-func (b *base) DSN(database string) string {
+func (b *base) DSN(database string) string { return b.Config(database).FormatDSN() }
+
+func (b *base) Config(database string) *mysql.Config {
 	c := b.cfg.Clone()
 	c.DBName = database
-	return c.FormatDSN()
+	return c
 }
 
 // NewDatabase creates a fresh database named mt_<time>_<random>.
@@ -129,7 +131,7 @@ func (b *base) CreateDatabase(ctx context.Context, name string) (*Database, erro
 	b.mu.Lock()
 	b.databases[name] = true
 	b.mu.Unlock()
-	return &Database{Name: name, DSN: b.DSN(name), drop: func(ctx context.Context) error { return b.dropDatabase(ctx, name) }}, nil
+	return &Database{Name: name, DSN: b.DSN(name), Config: b.Config(name), drop: func(ctx context.Context) error { return b.dropDatabase(ctx, name) }}, nil
 }
 
 func (b *base) dropDatabase(ctx context.Context, name string) error {
