@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/migtest/migtest/migtest/patch"
+	"github.com/migtest/migtest/migtest/migrate"
 )
 
 // ddlTable finds the table a DDL statement works on, or "" when the
@@ -63,7 +63,7 @@ ORDER BY p.TIME DESC`)
 // until they end) and, with killAfter > 0, kills those sleeping longer than
 // killAfter. It never fails the statement itself: lock_wait_timeout bounds
 // the wait, and its error names the table.
-func (a *app) ddlGuard(db *sql.DB, killAfter time.Duration) patch.StatementHook {
+func (a *app) ddlGuard(db *sql.DB, killAfter time.Duration) migrate.StatementHook {
 	return func(ctx context.Context, query string) error {
 		m := ddlTable.FindStringSubmatch(query)
 		if m == nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/migtest/migtest/migtest/patch"
+	"github.com/migtest/migtest/migtest/migrate"
 )
 
 // barsOn reports whether progress bars are drawn: not with -q, and only when
@@ -30,7 +30,7 @@ func (a *app) barsOn() bool {
 
 // progressFunc returns the callback that draws one bar per batched patch
 // step, or nil when bars are off.
-func (a *app) progressFunc() patch.ProgressFunc {
+func (a *app) progressFunc() migrate.ProgressFunc {
 	if !a.barsOn() {
 		if a.quiet {
 			return nil
@@ -124,7 +124,7 @@ const progressInterval = 10 * time.Second
 // progressLog returns a ProgressFunc that logs a line per task at most
 // every progressInterval (and at the end): done, total, rate and ETA. It
 // stands in for the bars where stderr is not a terminal (CI, Kubernetes).
-func (a *app) progressLog() patch.ProgressFunc {
+func (a *app) progressLog() migrate.ProgressFunc {
 	type state struct {
 		start, last time.Time
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/migtest/migtest/migtest/config"
 	"github.com/migtest/migtest/migtest/ddllint"
 	"github.com/migtest/migtest/migtest/fixture"
+	"github.com/migtest/migtest/migtest/internal/patchrt"
 	"github.com/migtest/migtest/migtest/migrate"
 	"github.com/migtest/migtest/migtest/patch"
 	"github.com/migtest/migtest/migtest/snapshot"
@@ -231,7 +232,7 @@ func (r *run) fresh(ctx context.Context) (*sql.DB, string, error) {
 	return db, d.Name, nil
 }
 
-func (r *run) up(ctx context.Context, db *sql.DB, set patch.Set, hook patch.StatementHook) (*migrate.UpResult, error) {
+func (r *run) up(ctx context.Context, db *sql.DB, set patch.Set, hook migrate.StatementHook) (*migrate.UpResult, error) {
 	opts := []migrate.Option{migrate.WithLogger(r.cfg.Logger)}
 	if hook != nil {
 		opts = append(opts, migrate.WithStatementHook(hook))
@@ -278,12 +279,12 @@ func (r *run) checkIdempotent(ctx context.Context, db *sql.DB, name string, targ
 	if err := r.same(ctx, db, name, rep, "idempotency: after a second up"); err != nil {
 		return err
 	}
-	pdb := patch.NewDB(db, nil)
+	pdb := patchrt.NewDB[*patch.DB](db, nil)
 	for _, p := range target.Patches {
 		if r.cfg.PatchID != "" && p.ID != r.cfg.PatchID {
 			continue
 		}
-		pc := patch.NewContext(p.ID, pdb, patch.Config{Logger: r.cfg.Logger})
+		pc := patchrt.NewContext[*patch.Context](p.ID, pdb, patchrt.Config{Logger: r.cfg.Logger})
 		if err := p.Run(ctx, pc); err != nil {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("idempotency: running patch %s once more failed: %v; a patch must be safe to run again after a failure", p.ID, err))
 			return nil
@@ -339,7 +340,7 @@ func (r *run) checkCrashResume(ctx context.Context, before, target patch.Set, re
 		var hit atomic.Value // the patch the crash hit
 		res, err := r.up(ctx, cdb, noHooks, func(ctx context.Context, _ string) error {
 			if int(i.Add(1)) >= k && !crashed.Load() {
-				hit.Store(patch.IDFromContext(ctx))
+				hit.Store(migrate.PatchID(ctx))
 				crashed.Store(true)
 			}
 			if crashed.Load() {

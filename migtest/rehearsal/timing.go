@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/migtest/migtest/migtest/internal/sqltext"
+	"github.com/migtest/migtest/migtest/migrate"
 	"github.com/migtest/migtest/migtest/patch"
 	"github.com/migtest/migtest/migtest/snapshot"
 )
@@ -107,7 +108,7 @@ func (tm *timer) closeLast(now time.Time) {
 // hook is the StatementHook.
 func (tm *timer) hook(ctx context.Context, q string) error {
 	now := time.Now()
-	id := patch.IDFromContext(ctx)
+	id := migrate.PatchID(ctx)
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
 	tm.closeLast(now)

@@ -27,7 +27,7 @@ var everyHelper = patch.Patch{
 			func() error { return pc.AddColumn(ctx, t, "zz_note", "varchar(20) NULL") },
 			func() error { return pc.ModifyColumn(ctx, t, "zz_note", "varchar(40) NULL") },
 			func() error { return pc.RenameColumn(ctx, t, "zz_note", "zz_memo") },
-			func() error { return pc.AddIndex(ctx, t, "zz_memo_idx", false, "zz_memo") },
+			func() error { return pc.AddIndex(ctx, t, "zz_memo_idx", patch.NonUnique, "zz_memo") },
 			func() error { return pc.DropIndex(ctx, t, "zz_memo_idx") },
 			func() error {
 				_, err := pc.Batch(ctx, patch.Batch{Table: t, Set: "zz_memo = 'x'", Where: "zz_memo IS NULL", Size: 100})
@@ -39,7 +39,7 @@ var everyHelper = patch.Patch{
 			},
 			func() error { return pc.DropColumn(ctx, t, "zz_memo") },
 			func() error {
-				return pc.Step(ctx, "rename aside", true, func(ctx context.Context) (string, error) {
+				return pc.Step(ctx, "rename aside", patch.Critical, func(ctx context.Context) (string, error) {
 					_, err := pc.DB.Exec(ctx, "CREATE TABLE `zz tmp` LIKE `tabToDo`")
 					if err == nil {
 						_, err = pc.DB.Exec(ctx, "RENAME TABLE `zz tmp` TO `zz kept`")
