@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -38,6 +39,7 @@ type config struct {
 	cacheDir     string
 	noTemplate   bool
 	pool         *dockertest.Pool // dockertest provider: the caller's pool (WithPool)
+	errs         []error          // options given bad values
 }
 
 func newConfig(opts []Option) *config {
@@ -60,8 +62,13 @@ func newConfig(opts []Option) *config {
 // "local", "docker", "dockertest" or "dsn".
 func WithProvider(name string) Option {
 	return func(c *config) {
-		if name != "" {
-			c.provider = name
+		switch name {
+		case "", ProviderAuto, ProviderLocal, ProviderDocker, ProviderDockertest, ProviderDSN:
+			if name != "" {
+				c.provider = name
+			}
+		default:
+			c.errs = append(c.errs, fmt.Errorf("unknown provider %q given to server.WithProvider: use auto, local, docker, dockertest or dsn", name))
 		}
 	}
 }
@@ -94,9 +101,11 @@ func WithLogger(l *slog.Logger) Option {
 // DefaultStartTimeout). The error on expiry names the deadline.
 func WithStartTimeout(d time.Duration) Option {
 	return func(c *config) {
-		if d > 0 {
-			c.startTimeout = d
+		if d <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("server.WithStartTimeout(%s): want a positive duration; leave the option out for %s", d, DefaultStartTimeout))
+			return
 		}
+		c.startTimeout = d
 	}
 }
 
