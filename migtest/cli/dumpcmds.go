@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -95,7 +96,7 @@ func (a *app) backup(ctx context.Context, db *sql.DB, t *target, path, files str
 	}
 	// The backup gets a pool of its own: its connections carry session
 	// settings and snapshots that must not leak into the run's pool.
-	own, err := sql.Open("mysql", t.DSN())
+	own, err := dsn.Open(t.cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +185,7 @@ so; it never looks complete.`,
 					return fmt.Errorf("safety backup before restore --force failed, nothing was changed: %w", err)
 				}
 			}
-			return a.restoreFile(cmd.Context(), t.DSN(), t.name, file, force)
+			return a.restoreFile(cmd.Context(), t.cfg, t.name, file, force)
 		},
 	}
 	cmd.Flags().StringVar(&file, "file", "", "dump `FILE` to restore (.sql or .sql.gz; - for stdin)")
@@ -196,7 +197,7 @@ so; it never looks complete.`,
 
 // restoreFile restores file into database through dsn, refusing a non-empty
 // database unless force.
-func (a *app) restoreFile(ctx context.Context, dsnStr, database, file string, force bool) (err error) {
+func (a *app) restoreFile(ctx context.Context, conn *mysql.Config, database, file string, force bool) (err error) {
 	var r io.Reader
 	var size int64 = -1
 	if file == "-" {
@@ -214,13 +215,9 @@ func (a *app) restoreFile(ctx context.Context, dsnStr, database, file string, fo
 	}
 	// Work without a default database, so a database that does not exist
 	// yet can be created (and dropped again if the restore fails).
-	cfg, err := dsn.Parse(dsnStr)
-	if err != nil {
-		return usageErrorf("invalid DSN: %v", err)
-	}
-	cfg = cfg.Clone()
+	cfg := conn.Clone()
 	cfg.DBName = ""
-	db, err := sql.Open("mysql", cfg.FormatDSN())
+	db, err := dsn.Open(cfg)
 	if err != nil {
 		return err
 	}
@@ -399,7 +396,7 @@ the tables the run did not touch keep the writes made since.`,
 					return fmt.Errorf("rollback --touched: %w; the safety backup holds the state before the rollback", err)
 				}
 				fmt.Fprintf(a.stdout, "restored %d tables the run touched: %s\n", len(restored), strings.Join(restored, ", "))
-			} else if err := a.restoreFile(ctx, t.DSN(), t.name, file, true); err != nil {
+			} else if err := a.restoreFile(ctx, t.cfg, t.name, file, true); err != nil {
 				return fmt.Errorf("rollback: %w; the safety backup holds the state before the rollback", err)
 			}
 			// The patch log is the backup's (it matches the data); the run log

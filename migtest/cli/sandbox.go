@@ -70,7 +70,7 @@ func (a *app) sandbox(ctx context.Context, fixture string) (err error) {
 		return err
 	}
 	if fixture != "" {
-		if err := a.restoreFile(ctx, db.DSN, db.Name, fixture, false); err != nil {
+		if err := a.restoreFile(ctx, db.Config, db.Name, fixture, false); err != nil {
 			return err
 		}
 	}

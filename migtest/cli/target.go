@@ -105,7 +105,7 @@ func (a *app) openTarget(ctx context.Context) (*sql.DB, *target, error) {
 
 // open opens and pings the target database.
 func (a *app) open(ctx context.Context, t *target) (*sql.DB, error) {
-	db, err := sql.Open("mysql", t.DSN())
+	db, err := dsn.Open(t.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", t.Redacted(), err)
 	}

@@ -14,6 +14,8 @@ import (
 	"fmt"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/migtest/migtest/migtest/dsn"
 )
 
 // Server is a running MariaDB (or MySQL) server that hands out fresh
@@ -69,13 +71,7 @@ func (d *Database) Open() (*sql.DB, error) {
 
 // OpenDB opens a pool with typed connection settings, without turning them
 // into a DSN string and parsing it again.
-func OpenDB(cfg *mysql.Config) (*sql.DB, error) {
-	conn, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return sql.OpenDB(conn), nil
-}
+func OpenDB(cfg *mysql.Config) (*sql.DB, error) { return dsn.Open(cfg) }
 
 // Drop drops the database. Dropping twice is not an error.
 func (d *Database) Drop(ctx context.Context) error {

@@ -108,7 +108,7 @@ func ident(s string) string {
 	case hasControl(s):
 		return strconv.Quote(s)
 	default:
-		return "`" + strings.ReplaceAll(s, "`", "``") + "`"
+		return sqltext.QuoteIdent(s)
 	}
 }
 

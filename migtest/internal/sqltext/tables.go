@@ -283,3 +283,40 @@ func (c *cursor) renames() []Table {
 		c.acceptAll("IF", "EXISTS")
 	}
 }
+
+// LockedTable returns the table a DDL statement takes a metadata lock on
+// before it can run: the table of ALTER TABLE, CREATE/DROP INDEX, DROP
+// TABLE, RENAME TABLE, TRUNCATE and OPTIMIZE TABLE (the first one named).
+// Other statements, CREATE TABLE and temporary tables give false.
+func LockedTable(q string, d Dialect) (Table, bool) {
+	c := &cursor{lex: NewLexer(q, d)}
+	var ts []Table
+	switch {
+	case c.accept("ALTER"):
+		ts = c.alter()
+	case c.accept("CREATE"):
+		c.acceptAll("OR", "REPLACE")
+		c.skipWords("ONLINE", "OFFLINE", "UNIQUE", "FULLTEXT", "SPATIAL")
+		if c.accept("INDEX") || c.accept("KEY") {
+			ts = c.indexTable()
+		}
+	case c.accept("DROP"):
+		ts = c.drop()
+	case c.accept("RENAME"):
+		if c.accept("TABLE") || c.accept("TABLES") {
+			ts = c.renames()
+		}
+	case c.accept("TRUNCATE"):
+		c.skipWords("TABLE")
+		ts = c.names(1)
+	case c.accept("OPTIMIZE"):
+		c.skipWords("NO_WRITE_TO_BINLOG", "LOCAL")
+		if c.accept("TABLE") || c.accept("TABLES") {
+			ts = c.names(1)
+		}
+	}
+	if len(ts) == 0 {
+		return Table{}, false
+	}
+	return ts[0], true
+}

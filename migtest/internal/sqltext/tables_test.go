@@ -83,3 +83,27 @@ func BenchmarkTablesWritten(b *testing.B) {
 		TablesWritten(q, Dialect{})
 	}
 }
+
+func TestLockedTable(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ q, want string }{
+		{"ALTER TABLE `tabCustomer` ADD COLUMN x int", "tabCustomer"},
+		{"/* c */ ALTER ONLINE TABLE db.t ADD INDEX (a)", "db.t"},
+		{"CREATE UNIQUE INDEX i ON `t` (a)", "t"},
+		{"DROP INDEX i ON t", "t"},
+		{"DROP TABLE IF EXISTS a, b", "a"},
+		{"RENAME TABLE a TO b", "a"},
+		{"TRUNCATE t", "t"},
+		{"OPTIMIZE NO_WRITE_TO_BINLOG TABLE `t`", "t"},
+		{"CREATE TABLE t (id int)", ""},
+		{"DROP TEMPORARY TABLE t", ""},
+		{"UPDATE t SET a = 1", ""},
+		{"SELECT 1", ""},
+	}
+	for _, tt := range tests {
+		got, ok := LockedTable(tt.q, Dialect{})
+		if (tt.want == "") == ok || got.String() != tt.want {
+			t.Errorf("LockedTable(%q) = %s, %v; want %q", tt.q, got, ok, tt.want)
+		}
+	}
+}
