@@ -69,8 +69,9 @@ func UnquoteString(s string) (string, bool) {
 // escapes (\0 \n \r \\ \' \" \Z) is escaped, every other byte is kept.
 func QuoteString(s string) string { return string(AppendString(make([]byte, 0, len(s)+2), s)) }
 
-// AppendString appends QuoteString(s) to buf.
-func AppendString(buf []byte, s string) []byte {
+// AppendString appends QuoteString(s) to buf; s may be a string or bytes
+// (a value read from the server), without a copy.
+func AppendString[T string | []byte](buf []byte, s T) []byte {
 	buf = append(buf, '\'')
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
