@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/migtest/migtest/migtest/dump"
-	"github.com/migtest/migtest/migtest/patch"
+	"github.com/migtest/migtest/migtest/internal/sqltext"
+	"github.com/migtest/migtest/migtest/migrate"
 )
 
 // RestoreOptions configure Restore.
@@ -30,7 +31,7 @@ type RestoreOptions struct {
 	// Logger receives log lines (default: discarded).
 	Logger *slog.Logger
 	// Bytes reports the progress in bytes read (optional).
-	Bytes patch.ProgressFunc
+	Bytes migrate.ProgressFunc
 	// ToolVersion is recorded in the safety backup's manifest.
 	ToolVersion string
 	// Charset and Collation are the defaults of a database the restore
@@ -144,7 +145,7 @@ func restoreFile(ctx context.Context, t Target, o RestoreOptions) (st dump.Stats
 	if created {
 		defer func() {
 			if err != nil {
-				if _, derr := db.ExecContext(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+patch.QuoteIdent(database)); derr == nil {
+				if _, derr := db.ExecContext(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+sqltext.QuoteIdent(database)); derr == nil {
 					err = fmt.Errorf("%w; the database %s this restore had created was dropped again", err, database)
 				}
 			}
@@ -193,12 +194,12 @@ func createDatabaseSQL(database string, o RestoreOptions) string {
 			cs, co = m.Charset, m.Collation
 		}
 	}
-	q := "CREATE DATABASE " + patch.QuoteIdent(database)
+	q := "CREATE DATABASE " + sqltext.QuoteIdent(database)
 	if cs != "" {
-		q += " CHARACTER SET " + patch.QuoteIdent(cs)
+		q += " CHARACTER SET " + sqltext.QuoteIdent(cs)
 	}
 	if co != "" {
-		q += " COLLATE " + patch.QuoteIdent(co)
+		q += " COLLATE " + sqltext.QuoteIdent(co)
 	}
 	return q
 }
@@ -300,7 +301,7 @@ func emptyDatabase(ctx context.Context, db *sql.DB, database string) error {
 			return fmt.Errorf("empty %s: %w", database, err)
 		}
 		for _, o := range objs {
-			stmts = append(stmts, "DROP "+o[1]+" IF EXISTS "+patch.QuoteIdent(database)+"."+patch.QuoteIdent(o[0]))
+			stmts = append(stmts, "DROP "+o[1]+" IF EXISTS "+sqltext.QuoteIdent(database)+"."+sqltext.QuoteIdent(o[0]))
 		}
 	}
 	if _, err := conn.ExecContext(ctx, "SET SESSION foreign_key_checks = 0"); err != nil {
