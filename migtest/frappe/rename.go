@@ -3,6 +3,7 @@ package frappe
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/migtest/migtest/migtest/patch"
 )
@@ -40,7 +41,7 @@ func RenameField(ctx context.Context, pc *patch.Context, doctype, from, to strin
 			return err
 		}
 	case single:
-		if _, err := pc.DB.Exec(ctx, "UPDATE `tabSingles` SET `field` = ? WHERE `doctype` = ? AND `field` = ?", to, doctype, from); err != nil {
+		if _, err := updateIfAny(ctx, pc, "tabSingles", "`doctype` = ? AND `field` = ?", []any{doctype, from}, "`field` = ?", to); err != nil {
 			return fmt.Errorf("rename field %s.%s in tabSingles: %w", doctype, from, err)
 		}
 	default:
@@ -88,8 +89,7 @@ func renameParentfield(ctx context.Context, pc *patch.Context, doctype, child, f
 	if ok, err := pc.HasTable(ctx, Table(child)); err != nil || !ok {
 		return err
 	}
-	q := "UPDATE " + patch.QuoteIdent(Table(child)) + " SET `parentfield` = ? WHERE `parenttype` = ? AND `parentfield` = ?"
-	if _, err := pc.DB.Exec(ctx, q, to, doctype, from); err != nil {
+	if _, err := updateIfAny(ctx, pc, Table(child), "`parenttype` = ? AND `parentfield` = ?", []any{doctype, from}, "`parentfield` = ?", to); err != nil {
 		return fmt.Errorf("rename field %s.%s: child rows of %s: %w", doctype, from, child, err)
 	}
 	return nil
@@ -123,19 +123,17 @@ func renameMeta(ctx context.Context, pc *patch.Context, doctype, from, to string
 	stmts := []struct {
 		table string
 		need  []string
-		q     string
-		args  []any
+		where string
+		set   string
+		args  []any // of set, then where
 	}{
-		{"tabDocField", []string{"parent", "fieldname"},
-			"UPDATE `tabDocField` SET `fieldname` = ? WHERE `parent` = ? AND `fieldname` = ?", []any{to, doctype, from}},
+		{"tabDocField", []string{"parent", "fieldname"}, "`parent` = ? AND `fieldname` = ?", "`fieldname` = ?", []any{to, doctype, from}},
 		// MariaDB assigns left to right: name is computed from the old fieldname.
-		{"tabCustom Field", []string{"dt", "fieldname"},
-			"UPDATE `tabCustom Field` SET `name` = IF(`name` = CONCAT(`dt`, '-', `fieldname`), CONCAT(`dt`, '-', ?), `name`), `fieldname` = ? WHERE `dt` = ? AND `fieldname` = ?",
-			[]any{to, to, doctype, from}},
-		{"tabCustom Field", []string{"dt", "insert_after"},
-			"UPDATE `tabCustom Field` SET `insert_after` = ? WHERE `dt` = ? AND `insert_after` = ?", []any{to, doctype, from}},
-		{"tabProperty Setter", []string{"doc_type", "field_name", "property"},
-			"UPDATE `tabProperty Setter` SET `name` = IF(`name` = CONCAT(`doc_type`, '-', `field_name`, '-', `property`), CONCAT(`doc_type`, '-', ?, '-', `property`), `name`), `field_name` = ? WHERE `doc_type` = ? AND `field_name` = ?",
+		{"tabCustom Field", []string{"dt", "fieldname"}, "`dt` = ? AND `fieldname` = ?",
+			"`name` = IF(`name` = CONCAT(`dt`, '-', `fieldname`), CONCAT(`dt`, '-', ?), `name`), `fieldname` = ?", []any{to, to, doctype, from}},
+		{"tabCustom Field", []string{"dt", "insert_after"}, "`dt` = ? AND `insert_after` = ?", "`insert_after` = ?", []any{to, doctype, from}},
+		{"tabProperty Setter", []string{"doc_type", "field_name", "property"}, "`doc_type` = ? AND `field_name` = ?",
+			"`name` = IF(`name` = CONCAT(`doc_type`, '-', `field_name`, '-', `property`), CONCAT(`doc_type`, '-', ?, '-', `property`), `name`), `field_name` = ?",
 			[]any{to, to, doctype, from}},
 	}
 	for _, s := range stmts {
@@ -147,15 +145,31 @@ func renameMeta(ctx context.Context, pc *patch.Context, doctype, from, to string
 			pc.Log.Debug("not on this site, skipped", "table", s.table)
 			continue
 		}
-		r, err := pc.DB.Exec(ctx, s.q, s.args...)
+		nset := strings.Count(s.set, "?")
+		n, err := updateIfAny(ctx, pc, s.table, s.where, s.args[nset:], s.set, s.args[:nset]...)
 		if err != nil {
 			return fmt.Errorf("rename field %s.%s in %s: %w", doctype, from, s.table, err)
 		}
-		if n, _ := r.RowsAffected(); n > 0 {
+		if n > 0 {
 			pc.Log.Info("field renamed in metadata", "table", s.table, "rows", n, "doctype", doctype, "from", from, "to", to)
 		}
 	}
 	return nil
+}
+
+// updateIfAny runs UPDATE table SET set WHERE where, only when some row
+// matches, so that a re-run sends no write (and `rollback --touched` does
+// not count the table). It returns the rows changed.
+func updateIfAny(ctx context.Context, pc *patch.Context, table, where string, whereArgs []any, set string, setArgs ...any) (int64, error) {
+	var n int64
+	if err := pc.DB.QueryRow(ctx, "SELECT COUNT(*) FROM "+patch.QuoteIdent(table)+" WHERE "+where, whereArgs...).Scan(&n); err != nil || n == 0 {
+		return 0, err
+	}
+	r, err := pc.DB.Exec(ctx, "UPDATE "+patch.QuoteIdent(table)+" SET "+set+" WHERE "+where, append(setArgs, whereArgs...)...)
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
 }
 
 func hasAll(cols map[string]string, need []string) bool {
