@@ -233,5 +233,6 @@ func (a *app) commands() []*cobra.Command {
 		a.diffCommand(),
 		a.rehearseCommand(),
 		a.sandboxCommand(),
+		a.adoptCommand(),
 	}
 }

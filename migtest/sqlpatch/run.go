@@ -17,6 +17,10 @@ import (
 // snapshots; delete a patch's row to run its file again from the start.
 const ProgressTable = "migtest_sql_progress"
 
+const createProgress = "CREATE TABLE IF NOT EXISTS `" + ProgressTable + "`" +
+	" (id varchar(255) NOT NULL PRIMARY KEY, statements_done int NOT NULL, updated datetime(6) NOT NULL)" +
+	" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+
 // Patch returns the patch that runs m's statements.
 func (m Migration) Patch() patch.Patch {
 	desc := fmt.Sprintf("%s %s (%s version %s)", m.Format, m.Description, m.Format, m.Version)
@@ -87,9 +91,7 @@ func progress(ctx context.Context, pc *patch.Context, id string, total int) (int
 		return 0, false, err
 	}
 	if !ok {
-		if _, err := pc.DB.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+patch.QuoteIdent(ProgressTable)+
-			" (id varchar(255) NOT NULL PRIMARY KEY, statements_done int NOT NULL, updated datetime(6) NOT NULL)"+
-			" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"); err != nil {
+		if _, err := pc.DB.Exec(ctx, createProgress); err != nil {
 			return 0, false, fmt.Errorf("create %s: %w", ProgressTable, err)
 		}
 	}
@@ -148,4 +150,19 @@ func excerpt(q string) string {
 		return string(r[:n]) + "..."
 	}
 	return string(r)
+}
+
+// MarkRan records in the progress table on db that every statement of m
+// has run, for a file another tool applied (package adopt): the patch then
+// never runs its statements again, also when a rehearsal runs it once more.
+func MarkRan(ctx context.Context, db *sql.DB, m Migration) error {
+	if _, err := db.ExecContext(ctx, createProgress); err != nil {
+		return fmt.Errorf("create %s: %w", ProgressTable, err)
+	}
+	_, err := db.ExecContext(ctx, "INSERT INTO "+patch.QuoteIdent(ProgressTable)+" (id, statements_done, updated) VALUES (?, ?, NOW(6))"+
+		" ON DUPLICATE KEY UPDATE statements_done = VALUES(statements_done), updated = VALUES(updated)", m.ID(), len(m.Statements))
+	if err != nil {
+		return fmt.Errorf("record %s in %s: %w", m.ID(), ProgressTable, err)
+	}
+	return nil
 }
