@@ -374,3 +374,36 @@ func dbName(t *testing.T, db *sql.DB) string {
 	}
 	return n
 }
+
+// TestREADMEQuotesTheTest keeps README's adoption example true: its Go
+// lines are in TestAdoptGoose.
+func TestREADMEQuotesTheTest(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("adopt_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, _ := strings.Cut(string(readme), "## Coming from goose / golang-migrate / Flyway")
+	_, sec, _ = strings.Cut(sec, "TestAdoptGoose")
+	_, block, ok := strings.Cut(sec, "```go\n")
+	block, _, ok2 := strings.Cut(block, "```")
+	if !ok || !ok2 {
+		t.Fatal("README has no Go block after naming TestAdoptGoose")
+	}
+	n := 0
+	for _, line := range strings.Split(block, "\n") {
+		if line == "" || strings.HasPrefix(line, "//") {
+			continue
+		}
+		n++
+		if !strings.Contains(string(src), "\t"+line+"\n") {
+			t.Errorf("README quotes a line TestAdoptGoose does not have: %s", line)
+		}
+	}
+	if n < 2 {
+		t.Errorf("README's example has %d lines of code", n)
+	}
+}

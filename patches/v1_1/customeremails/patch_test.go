@@ -1,6 +1,8 @@
 package customeremails_test
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/migtest/migtest/migtest/patch/patchtest"
@@ -37,5 +39,29 @@ func TestCustomerEmails(t *testing.T) {
 	}
 	if got := rehearse.Count(t, db, "tabProperty Setter", "field_name = 'mobile_no'"); got != 0 {
 		t.Errorf("%d property setters still name mobile_no", got)
+	}
+}
+
+// TestREADMEQuotesThePatch keeps README's "Coming from Frappe" example
+// true: each paragraph of its Go block is in patch.go as it stands.
+func TestREADMEQuotesThePatch(t *testing.T) {
+	readme, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("patch.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(readme), "## Coming from Frappe")
+	_, block, ok2 := strings.Cut(sec, "```go\n")
+	block, _, ok3 := strings.Cut(block, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README has no Go block under \"Coming from Frappe\"")
+	}
+	for _, para := range strings.Split(strings.TrimSpace(block), "\n\n") {
+		if !strings.Contains(string(src), para) {
+			t.Errorf("README quotes what patch.go does not have:\n%s", para)
+		}
 	}
 }
