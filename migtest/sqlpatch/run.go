@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path"
 	"regexp"
 
 	"github.com/go-sql-driver/mysql"
@@ -23,10 +24,7 @@ const createProgress = "CREATE TABLE IF NOT EXISTS `" + ProgressTable + "`" +
 
 // Patch returns the patch that runs m's statements.
 func (m Migration) Patch() patch.Patch {
-	desc := fmt.Sprintf("%s %s (%s version %s)", m.Format, m.Description, m.Format, m.Version)
-	if m.Description == "" {
-		desc = fmt.Sprintf("%s version %s", m.Format, m.Version)
-	}
+	desc := fmt.Sprintf("%s (%s %s, version %s)", m.Description, m.Format, path.Base(m.File), m.Version)
 	return patch.Patch{ID: m.ID(), Description: desc, Run: m.run}
 }
 
