@@ -151,3 +151,31 @@ func TestSyncDocTypeSingleAndAutoincrement(t *testing.T) {
 		t.Error("NoMeta wrote a DocType row")
 	}
 }
+
+// TestRenameTableField: renaming a Table field moves its child rows'
+// parentfield, as rename_field does.
+func TestRenameTableField(t *testing.T) {
+	db := site(t)
+	run(t, db, func(ctx context.Context, pc *patch.Context) error {
+		if _, err := frappe.SyncDocType(ctx, pc, parse(t, emailDocType), frappe.SyncOptions{}); err != nil {
+			return err
+		}
+		if err := frappe.CreateCustomFields(ctx, pc, map[string][]frappe.Field{"Customer": {{Fieldname: "emails", Fieldtype: "Table", Options: "Customer Email"}}}); err != nil {
+			return err
+		}
+		_, err := pc.DB.Exec(ctx, "INSERT INTO `tabCustomer Email` (name, parent, parentfield, parenttype, email_id) VALUES ('e1', 'CUST-000001', 'emails', 'Customer', 'a@x'), ('e2', 'X', 'emails', 'Supplier', 'b@x')")
+		return err
+	})
+	w := run(t, db, func(ctx context.Context, pc *patch.Context) error {
+		return frappe.RenameField(ctx, pc, "Customer", "emails", "email_addresses")
+	})
+	if !equal(w, []string{"tabCustom Field", "tabCustomer Email"}) {
+		t.Errorf("wrote %v", w)
+	}
+	if got := query1(t, db, "SELECT GROUP_CONCAT(CONCAT(name, ':', parentfield) ORDER BY name) FROM `tabCustomer Email`"); got != "e1:email_addresses,e2:emails" {
+		t.Errorf("child rows %q: only Customer's rows move", got)
+	}
+	if colType(t, db, "tabCustomer", "emails") != "" || colType(t, db, "tabCustomer", "email_addresses") != "" {
+		t.Error("a Table field got a column")
+	}
+}
