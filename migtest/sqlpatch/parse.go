@@ -63,8 +63,8 @@ func parseGoose(b []byte) ([]string, bool, error) {
 		if section != gooseUp || strings.TrimSpace(text) == "" {
 			return nil
 		}
-		if inBlock && compound.MatchString(text) {
-			stmts = append(stmts, strings.TrimSuffix(strings.TrimSpace(text), ";"))
+		if body := skipComments(text); inBlock && compound.MatchString(body) {
+			stmts = append(stmts, strings.TrimSuffix(strings.TrimSpace(body), ";"))
 			return nil
 		}
 		s, err := split([]byte(text), bufLine)
@@ -150,4 +150,20 @@ func gooseAnnotation(line string) (string, bool, error) {
 		return c, true, nil
 	}
 	return "", false, fmt.Errorf("%q: unknown goose annotation (goose knows Up, Down, StatementBegin, StatementEnd, NO TRANSACTION)", cmd)
+}
+
+// skipComments drops the blank and "--" or "#" comment lines before a
+// block's first statement.
+func skipComments(text string) string {
+	for {
+		t := strings.TrimLeft(text, " \t\r\n")
+		if !strings.HasPrefix(t, "--") && !strings.HasPrefix(t, "#") {
+			return t
+		}
+		_, rest, ok := strings.Cut(t, "\n")
+		if !ok {
+			return ""
+		}
+		text = rest
+	}
 }

@@ -95,6 +95,17 @@ func TestFlywayChecksum(t *testing.T) {
 	}
 }
 
+func TestGooseBlockWithComments(t *testing.T) {
+	fsys := fstest.MapFS{"m/00001_p.sql": &fstest.MapFile{Data: []byte("-- +goose Up\n-- +goose StatementBegin\n-- a procedure\n\nCREATE PROCEDURE p()\nBEGIN\n  SELECT 1;\n  SELECT 2;\nEND;\n-- +goose StatementEnd\n")}}
+	ms, err := sqlpatch.Load(fsys, "m", sqlpatch.Goose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := ms[0].Statements; len(st) != 1 || !strings.HasPrefix(st[0], "CREATE PROCEDURE p()") || !strings.HasSuffix(st[0], "END") {
+		t.Errorf("statements %q", st)
+	}
+}
+
 func TestLoadGolangMigrate(t *testing.T) {
 	ms := load(t, "migrate-mysql", sqlpatch.GolangMigrate)
 	if len(ms) != 1 || ms[0].ID() != "golang-migrate:1_init" || ms[0].Version != "1" || len(ms[0].Statements) != 1 {
