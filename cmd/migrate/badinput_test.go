@@ -483,11 +483,11 @@ func TestBadPatchSets(t *testing.T) {
 		before := dbState(t, db, d.Name)
 		renv := append(env, "FAULT_SET=removed")
 		st := readStatus(t, bin, dir, renv)
-		if len(st.Unknown) != 1 || st.Unknown[0].ID != "v1_0.customer_profile" || st.Unknown[0].Status != "done" {
-			t.Errorf("status --json unknown = %+v, want v1_0.customer_profile (done)", st.Unknown)
+		if len(st.Unknown) != 1 || st.Unknown[0].ID != "v1_1.customer_emails" || st.Unknown[0].Status != "done" {
+			t.Errorf("status --json unknown = %+v, want v1_1.customer_emails (done)", st.Unknown)
 		}
 		text := runBin(t, bin, dir, renv, "status").must(t, 0)
-		if !strings.Contains(text.stdout, "unknown") || !strings.Contains(text.stdout, "v1_0.customer_profile") || !strings.Contains(text.stdout, "no longer in the patch set") {
+		if !strings.Contains(text.stdout, "unknown") || !strings.Contains(text.stdout, "v1_1.customer_emails") || !strings.Contains(text.stdout, "no longer in the patch set") {
 			t.Errorf("status does not show the removed patch as unknown:\n%s", text.stdout)
 		}
 		runBin(t, bin, dir, renv, "up", "--no-backup").must(t, 0)

@@ -147,7 +147,7 @@ func TestRunbook(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Status != "done" || rep.Backup == "" || len(rep.Run.Patches) != 3 || len(rep.Changes) == 0 {
+	if rep.Status != "done" || rep.Backup == "" || len(rep.Run.Patches) != 4 || len(rep.Changes) == 0 {
 		t.Fatalf("report: status %q backup %q patches %d changes %d\n%s\n%s", rep.Status, rep.Backup, len(rep.Run.Patches), len(rep.Changes), b, up.stdout)
 	}
 	for _, f := range []string{filepath.Join(dir, "up.json"), rep.Backup} {
@@ -186,8 +186,8 @@ func TestRunbook(t *testing.T) {
 		t.Errorf("after rollback: %d patches applied (want 0), %d up runs (want 2), %d rollbacks (want 1) in the logs", applied, ups, rollbacks)
 	}
 	plan = run(t, dir, env, "plan").must(t, 0)
-	if !strings.Contains(plan.stdout, "up would run 3 patches") {
-		t.Errorf("after rollback plan should show the 3 patches again:\n%s", plan.stdout)
+	if !strings.Contains(plan.stdout, "up would run 4 patches") {
+		t.Errorf("after rollback plan should show the 4 patches again:\n%s", plan.stdout)
 	}
 }
 
@@ -326,7 +326,7 @@ func TestRollbackTouched(t *testing.T) {
 		t.Errorf("the write after up to an untouched table is gone (%d, %v)", n, err)
 	}
 	plan := run(t, dir, env, "plan").must(t, 0)
-	if !strings.Contains(plan.stdout, "up would run 3 patches") {
+	if !strings.Contains(plan.stdout, "up would run 4 patches") {
 		t.Errorf("after rollback --touched the patches should be pending again:\n%s", plan.stdout)
 	}
 }

@@ -1043,7 +1043,7 @@ func TestConcurrentUp(t *testing.T) {
 		applied, locked := 0, 0
 		for i, r := range res {
 			switch {
-			case r.code == 0 && strings.Contains(r.stdout, "done: 4 patches run"):
+			case r.code == 0 && strings.Contains(r.stdout, "done: 5 patches run"):
 				applied++
 			case r.code == 3:
 				locked++
@@ -1067,7 +1067,7 @@ func TestConcurrentUp(t *testing.T) {
 		applied, nothing := 0, 0
 		for i, r := range res {
 			switch {
-			case r.code == 0 && strings.Contains(r.stdout, "done: 4 patches run"):
+			case r.code == 0 && strings.Contains(r.stdout, "done: 5 patches run"):
 				applied++
 			case r.code == 0 && strings.Contains(r.stdout, "nothing to do"):
 				nothing++

@@ -134,6 +134,7 @@ func Production() []Command {
 		func(e *Env) *cobra.Command { return e.a.verifyCommand() },
 		func(e *Env) *cobra.Command { return e.a.snapshotCommand() },
 		func(e *Env) *cobra.Command { return e.a.diffCommand() },
+		func(e *Env) *cobra.Command { return e.a.adoptCommand() },
 		movedCommand("rehearse"), movedCommand("sandbox"), movedCommand("new"),
 	}
 }
