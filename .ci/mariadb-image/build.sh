@@ -71,14 +71,16 @@ apt_install_in() {
 	chmod 755 "$root/usr/sbin/policy-rc.d"
 	mount -t proc proc "$root/proc"
 	say "apt-get install $* inside the rootfs (log: $log)"
-	if ! { chroot "$root" apt-get update &&
+	# A mirror snapshot's Release files may be past their Valid-Until (sid's
+	# are valid for a week); debootstrap does not check it either.
+	if ! { chroot "$root" apt-get -o Acquire::Check-Valid-Until=false update &&
 		chroot "$root" apt-cache policy "$@" &&
 		DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y --no-install-recommends "$@"; } >"$log" 2>&1; then
 		tail -n 30 "$log" >&2
 		umount "$root/proc" || umount -l "$root/proc"
 		die "apt-get install $* in the $SUITE rootfs failed (see above)"
 	fi
-	grep -A2 '^[a-z]' "$log" | grep -E '^[a-z]|Candidate' | paste - - | sed 's/^/  /' >&2 || true
+	grep -E '^[a-z0-9.+-]+:$|^  Candidate:' "$log" | paste - - | sed 's/^/  /' >&2 || true
 	umount "$root/proc" || umount -l "$root/proc"
 	rm -f "$root/usr/sbin/policy-rc.d"
 }
@@ -177,9 +179,25 @@ stage=$(mktemp -d "${TMPDIR:-/var/tmp}/migtest-image.XXXXXX")
 trap 'rm -rf --one-file-system "$stage"' EXIT
 install -D -m 0755 "$here/docker-entrypoint.sh" "$stage/files/usr/local/bin/docker-entrypoint.sh"
 install -D -m 0644 "$here/docker.cnf" "$stage/files$cnf_dir/90-docker.cnf"
+added=(./usr/local/bin/docker-entrypoint.sh ".$cnf_dir/90-docker.cnf")
+if [ "$SERVER" = mysql ]; then
+	# Debian's mysqld.cnf (read after 90-docker.cnf) binds 127.0.0.1 and logs
+	# to a file; as the official image does, those lines are commented out,
+	# so the server listens on every interface and logs to stderr.
+	install -d "$stage/files$cnf_dir"
+	tar -xOf "$tarball" ".$cnf_dir/mysqld.cnf" | sed -E 's/^(bind-address|mysqlx-bind-address|log)/#&/' >"$stage/files$cnf_dir/mysqld.cnf" ||
+		die "reading $cnf_dir/mysqld.cnf from $tarball failed"
+	added+=(".$cnf_dir/mysqld.cnf")
+fi
 cp "$tarball" "$stage/image.tar"
+# docker import refuses duplicate paths: replaced files leave the copy first.
+for f in "${added[@]}"; do
+	if tar -tf "$stage/image.tar" "$f" >/dev/null 2>&1; then
+		tar --delete -f "$stage/image.tar" "$f" || die "removing $f from the image tarball failed"
+	fi
+done
 tar -C "$stage/files" --owner=0 --group=0 --numeric-owner -rf "$stage/image.tar" \
-	./usr/local/bin/docker-entrypoint.sh ".$cnf_dir/90-docker.cnf" || die "adding the entrypoint to the image tarball failed"
+	"${added[@]}" || die "adding the entrypoint to the image tarball failed"
 docker import \
 	--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
 	--change 'ENV LANG=C.UTF-8' \

@@ -92,7 +92,7 @@ if [ ! -d "$datadir/mysql" ]; then
 	install_args=()
 	for a in "${@:2}"; do
 		case $a in
-		--innodb-log-file-size=*|--innodb_log_file_size=*|--innodb-page-size=*|--innodb_page_size=*|--character-set-server=*|--collation-server=*|--character_set_server=*|--collation_server=*) install_args+=("$a") ;;
+		--innodb-log-file-size=*|--innodb_log_file_size=*|--loose-innodb-log-file-size=*|--innodb-page-size=*|--innodb_page_size=*|--character-set-server=*|--collation-server=*|--character_set_server=*|--collation_server=*) install_args+=("$a") ;;
 		esac
 	done
 	if [ "$flavour" = mariadb ]; then
