@@ -9,13 +9,13 @@ import (
 type algorithm int
 
 const (
-	algoNone    algorithm = iota // nothing to probe
-	algoInstant                  // metadata only
-	algoNoCopy                   // no rebuild of the clustered index (e.g. a new secondary index)
-	algoInplace                  // an online rebuild of the table
-	algoCopyOnline               // a copy of the table, writes continue (MariaDB 11.2+, LOCK=NONE)
-	algoCopy                     // a copy of the table, writes blocked
-	algoUnknown                  // the probe failed
+	algoNone       algorithm = iota // nothing to probe
+	algoInstant                     // metadata only
+	algoNoCopy                      // no rebuild of the clustered index (e.g. a new secondary index)
+	algoInplace                     // an online rebuild of the table
+	algoCopyOnline                  // a copy of the table, writes continue (MariaDB 11.2+, LOCK=NONE)
+	algoCopy                        // a copy of the table, writes blocked
+	algoUnknown                     // the probe failed
 )
 
 var algoNames = map[algorithm]string{algoInstant: "INSTANT", algoNoCopy: "NOCOPY", algoInplace: "INPLACE", algoCopyOnline: "COPY", algoCopy: "COPY"}
