@@ -69,6 +69,7 @@ type app struct {
 	verbose    bool
 	quiet      bool
 	provider   string
+	image      string            // --image: the docker providers' server image
 	params     map[string]string // extra session settings for the target connection
 
 	log     *slog.Logger

@@ -34,6 +34,8 @@ stdout, and keeps it until SIGINT or SIGTERM; then it removes everything.`,
 func (a *app) providerFlag(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&a.provider, "provider", os.Getenv("MIGTEST_PROVIDER"),
 		"disposable server provider: auto, local, docker, dockertest or dsn (env MIGTEST_PROVIDER)")
+	cmd.Flags().StringVar(&a.image, "image", "",
+		"server `IMAGE` for the docker providers, a server version: migtest/mariadb:10.5, :10.11, :11.8, migtest/mysql:9 (make images); implies --provider docker (default MIGTEST_IMAGE)")
 }
 
 // startServer starts a disposable server with the chosen provider.
@@ -42,7 +44,10 @@ func (a *app) startServer(ctx context.Context) (server.Server, error) {
 	if p == "" {
 		p = "auto"
 	}
-	srv, err := server.Start(ctx, server.WithProvider(p), server.WithLogger(a.log))
+	if a.image != "" && p == "auto" {
+		p = server.ProviderDocker // a named image is a server version: the local binaries are another
+	}
+	srv, err := server.Start(ctx, server.WithProvider(p), server.WithImage(a.image), server.WithLogger(a.log))
 	if err != nil {
 		return nil, err
 	}

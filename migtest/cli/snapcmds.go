@@ -16,7 +16,9 @@ import (
 	"github.com/migtest/migtest/migtest/dump"
 	"github.com/migtest/migtest/migtest/fixture"
 	"github.com/migtest/migtest/migtest/rehearsal"
+	"github.com/migtest/migtest/migtest/server"
 	"github.com/migtest/migtest/migtest/snapshot"
+	"github.com/migtest/migtest/migtest/upgrade"
 )
 
 func (a *app) verifyCommand() *cobra.Command {
@@ -186,7 +188,7 @@ func (a *app) loadSnapshot(ctx context.Context, arg string) (*snapshot.Snapshot,
 }
 
 func (a *app) rehearseCommand() *cobra.Command {
-	var fixtureFile, golden, patchID string
+	var fixtureFile, golden, patchID, fromImage string
 	var update, noIdem, noCrash bool
 	cmd := &cobra.Command{
 		Use:   "rehearse",
@@ -197,15 +199,23 @@ disposable MariaDB (--provider), restores --fixture, runs the patch set (up to
 (--update writes it). It also checks that a second run changes nothing and
 that a run failed at a few statements resumes to the same result. With a
 fixture other than the golden's (MIGTEST_FIXTURE, a production-sized dump),
-only the schema is compared. Exit 4 on a mismatch or a failed check.`,
+only the schema is compared. Exit 4 on a mismatch or a failed check.
+
+With --image (a server version: make images builds them) it rehearses a
+server upgrade too: before any patch runs, it restores the fixture on the
+old server (--from-image, else the default server) and on --image, and
+prints what the version change itself changed (column types, defaults,
+collations, sql_mode); a fixture the new server cannot hold (a newer
+collation or type) fails with one line naming it.`,
 		Example: `  migrate rehearse --fixture fixtures/demo-site.sql.gz --golden snapshots/demo-site.snap
-  migrate rehearse --fixture prod-2026-11.sql.gz --golden snapshots/demo-site.snap --schema-only`,
+  migrate rehearse --fixture prod-2026-11.sql.gz --golden snapshots/demo-site.snap --schema-only
+  migtest rehearse --fixture old.sql.gz --from-image migtest/mariadb:10.5 --image migtest/mariadb:11.8`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			schemaOnly, _ := cmd.Flags().GetBool("schema-only")
 			estimate, _ := cmd.Flags().GetString("estimate")
 			return a.rehearse(cmd.Context(), rehearseOpts{fixture: fixtureFile, golden: golden, patchID: patchID, update: update,
-				idem: !noIdem, crash: !noCrash, schemaOnly: schemaOnly, estimate: estimate})
+				idem: !noIdem, crash: !noCrash, schemaOnly: schemaOnly, estimate: estimate, fromImage: fromImage})
 		},
 	}
 	a.providerFlag(cmd)
@@ -218,12 +228,14 @@ only the schema is compared. Exit 4 on a mismatch or a failed check.`,
 	fl.BoolVar(&noCrash, "no-crash-resume", false, "skip the crash-and-resume checks")
 	fl.Bool("schema-only", false, "compare only the schema with the golden; check row counts by the patches' declared Rows")
 	fl.String("estimate", "", "a snapshot `FILE` of production: estimate each patch's duration there from this rehearsal's timing")
+	fl.StringVar(&fromImage, "from-image", "", "with --image: the `IMAGE` of the server the fixture was taken on (default: the default server), for the upgrade report")
 	return cmd
 }
 
 // rehearseOpts are the flags of rehearse.
 type rehearseOpts struct {
 	fixture, golden, patchID, estimate string
+	fromImage                          string // --from-image: the old server of an upgrade
 	update, idem, crash, schemaOnly    bool
 }
 
@@ -263,6 +275,11 @@ func (a *app) rehearse(ctx context.Context, o rehearseOpts) error {
 	}
 	defer srv.Close()
 	a.log.Info("rehearsing", "provider", srv.Provider(), "version", srv.Version(), "fixture", fixtureFile)
+	if a.image != "" {
+		if err := a.upgradeReport(ctx, fixtureFile, o.fromImage, srv); err != nil {
+			return err
+		}
+	}
 	restore := func(ctx context.Context, db *sql.DB, database string, r io.Reader) error {
 		_, err := dump.Restore(ctx, db, database, r, dump.WithRestoreLogger(a.log))
 		return err
@@ -320,6 +337,25 @@ func (a *app) rehearse(ctx context.Context, o rehearseOpts) error {
 		return withCode(ExitMismatch, fmt.Errorf("rehearsal failed: %s", problems[0]))
 	}
 	fmt.Fprintln(a.stdout, "rehearsal passed")
+	return nil
+}
+
+// upgradeReport restores the fixture on the old server (fromImage, else the
+// default server) and on srv, and prints what the version change changed.
+func (a *app) upgradeReport(ctx context.Context, fixtureFile, fromImage string, srv server.Server) error {
+	image := a.image
+	a.image = fromImage
+	old, err := a.startServer(ctx)
+	a.image = image
+	if err != nil {
+		return fmt.Errorf("start the old server for the upgrade report: %w", err)
+	}
+	defer old.Close()
+	rep, err := upgrade.Compare(ctx, fixtureFile, old, srv)
+	if err != nil {
+		return fmt.Errorf("rehearse the server upgrade: %w", err)
+	}
+	fmt.Fprint(a.stdout, rep.String())
 	return nil
 }
 
