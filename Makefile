@@ -78,6 +78,12 @@ IMAGES ?= migtest/mariadb:10.5 migtest/mariadb:10.11 migtest/mariadb:11.8 migtes
 images: image
 	@for im in $(IMAGES); do .ci/mariadb-image/build.sh $$im || exit 1; done
 
+## matrix: what differs between servers (rehearsals, backup/restore round trips, the snapshot
+## normaliser, the DDL lint's probe) on every image of IMAGES, then the cross-version round
+## trips; builds the images it lacks. .ci/run runs it after the main suite.
+matrix: images
+	TESTCONTAINERS_RYUK_DISABLED=true .ci/matrix $(IMAGES)
+
 ## fuzz: fuzzing runs of the SQL splitter, the snapshot parser and the DDL lint's parser (FUZZTIME each).
 FUZZTIME ?= 30s
 fuzz:
