@@ -2,6 +2,7 @@ package upgrade
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/migtest/migtest/migtest/snapshot"
@@ -56,6 +57,12 @@ func TestMySQLToMariaDB(t *testing.T) {
 	for _, c := range rep.Schema.Changes {
 		if c.Op == snapshot.RowsChanged {
 			t.Errorf("rows differ after the move: %s", c)
+		}
+	}
+	// What README's support table says the move reports.
+	for _, want := range []string{"~ table actor: collation=utf8mb3_general_ci → collation=utf8mb3_uca1400_ai_ci", "~ sql_mode: ONLY_FULL_GROUP_BY,", "~ view actor_info: "} {
+		if !strings.Contains(rep.String(), want) {
+			t.Errorf("the report lacks %q", want)
 		}
 	}
 }
