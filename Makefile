@@ -8,7 +8,7 @@ GOLANGCI  ?= v2.15.0
 
 SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
 
-.PHONY: all build test test-short demo lint bench deps image fuzz clean rehearse-big
+.PHONY: all build test test-short demo lint bench deps image images matrix fuzz clean rehearse-big
 
 all: build
 
@@ -70,9 +70,22 @@ bench: deps build
 	  -command "make bench BENCHCOUNT=$(BENCHCOUNT)" < bench.out > BENCHMARKS.md
 	@echo "wrote BENCHMARKS.md"
 
-## image: build the local MariaDB test image for the Docker providers (no registry needed).
+## image: build the local MariaDB test image for the Docker providers (no registry needed):
+## migtest/mariadb:local, MariaDB 10.11 from bookworm.
 image:
 	.ci/mariadb-image/build.sh
+
+## images: every server image the matrix runs on (README's support table), cached under
+## ~/.cache/migtest; EXTRA_PACKAGES adds Debian packages to each (e.g. galera-4).
+IMAGES ?= migtest/mariadb:10.5 migtest/mariadb:10.11 migtest/mariadb:11.8 migtest/mysql:9
+images: image
+	@for im in $(IMAGES); do .ci/mariadb-image/build.sh $$im || exit 1; done
+
+## matrix: what differs between servers (rehearsals, backup/restore round trips, the snapshot
+## normaliser, the DDL lint's probe) on every image of IMAGES, then the cross-version round
+## trips; builds the images it lacks. .ci/run runs it after the main suite.
+matrix: images
+	TESTCONTAINERS_RYUK_DISABLED=true .ci/matrix $(IMAGES)
 
 ## fuzz: fuzzing runs of the SQL splitter, the snapshot parser, the DDL lint's parser and the SQL lexer (FUZZTIME each).
 FUZZTIME ?= 30s

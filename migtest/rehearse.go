@@ -61,6 +61,7 @@ type config struct {
 	crashPoints int
 	srv         server.Server
 	errs        []error
+	image       string
 }
 
 func (c *config) bad(format string, args ...any) {
@@ -227,6 +228,15 @@ func WithoutIdempotencyCheck() Option { return Skip(Idempotency) }
 // Deprecated: use Skip(CrashResume).
 func WithoutCrashResumeCheck() Option { return Skip(CrashResume) }
 
+// OnImage rehearses on a disposable server of this Docker image instead of
+// the shared server: a server version production runs or will run, e.g.
+// "migtest/mariadb:11.8" (make images builds migtest/mariadb:10.5, :10.11,
+// :11.8 and migtest/mysql:9). The server is started for the test and
+// stopped when it ends; the DDL lint's findings name its version. Without a
+// Docker engine or the image the test is skipped (failed under CI or
+// MIGTEST_REQUIRE).
+func OnImage(image string) Option { return func(c *config) { c.image = image } }
+
 // Result is what a rehearsal saw.
 type Result struct {
 	// Before is the snapshot before the patch under test (the fixture's,
@@ -236,6 +246,11 @@ type Result struct {
 	Changes snapshot.Diff
 	// Golden is the golden file compared with.
 	Golden string
+	// Server is the VERSION() of the server rehearsed on.
+	Server string
+	// Lint is the DDL lint's findings on the run's statements; each names
+	// the server version it applies to.
+	Lint []ddllint.Finding
 }
 
 // Rehearse restores the fixture into a fresh database on a disposable
@@ -260,7 +275,10 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 	// a production fixture compares row changes, however it was given
 	compare := mtconfig.ResolveCompare(cfg.compare, cfg.production || fx.Source == mtconfig.FromEnv)
 	srv := cfg.srv
-	if srv == nil {
+	switch {
+	case srv == nil && cfg.image != "":
+		srv = imageServer(t, cfg.image)
+	case srv == nil:
 		srv = sharedServer(t)
 	}
 	rc := rehearsal.Config{
@@ -279,7 +297,7 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 	if err != nil {
 		t.Fatalf("rehearse %s: %v", label(cfg.patchID), err)
 	}
-	res := &Result{Before: rep.Before, After: rep.After, Changes: rep.Changes, Golden: cfg.golden}
+	res := &Result{Before: rep.Before, After: rep.After, Changes: rep.Changes, Golden: cfg.golden, Server: srv.Version(), Lint: rep.Lint}
 	t.Logf("rehearse %s on %s (%s): %d statements; changes:\n%s\ntiming:\n%s", label(cfg.patchID), filepath.Base(fixturePath), srv.Version(), rep.Statements,
 		indent(rep.Changes.String()), indent(rehearsal.TimingTable(rep.Timing)))
 	for _, f := range rep.Lint {
@@ -396,6 +414,28 @@ var _ io.Writer = tWriter{}
 func sharedServer(t testing.TB) server.Server {
 	t.Helper()
 	return servertest.Server(t)
+}
+
+// imageServer starts a disposable server of image for t, stopped (and its
+// fixture cache dropped) when t ends.
+func imageServer(t testing.TB, image string) server.Server {
+	t.Helper()
+	srv, err := server.Start(t.Context(), server.WithProvider(server.ProviderDocker), server.WithImage(image))
+	if err != nil {
+		if servertest.Required() {
+			t.Fatalf("rehearse: no server of image %s, and one is required here (CI or MIGTEST_REQUIRE set): %v", image, err)
+		}
+		t.Skipf("rehearse: no server of image %s: %v", image, err)
+	}
+	t.Cleanup(func() {
+		cachesMu.Lock()
+		delete(caches, srv)
+		cachesMu.Unlock()
+		if err := srv.Close(); err != nil {
+			t.Errorf("rehearse: stop the server of %s: %v", image, err)
+		}
+	})
+	return srv
 }
 
 var (

@@ -82,11 +82,19 @@ type Finding struct {
 	Table     string
 	Statement string
 	Message   string
+	// Server is the server and version the finding applies to, e.g.
+	// "MariaDB 10.11.19": how an ALTER runs depends on it (the message
+	// says what other versions do where that is known).
+	Server string
 }
 
 // String gives the finding on one line, the statement shortened.
 func (f Finding) String() string {
-	return fmt.Sprintf("%s [%s] %s: %s (in: %s)", f.Severity, f.Rule, f.Table, f.Message, shorten(f.Statement, 120))
+	on := ""
+	if f.Server != "" {
+		on = "on " + f.Server + "; "
+	}
+	return fmt.Sprintf("%s [%s] %s: %s (%sin: %s)", f.Severity, f.Rule, f.Table, f.Message, on, shorten(f.Statement, 120))
 }
 
 func shorten(s string, n int) string {
@@ -103,6 +111,7 @@ type Linter struct {
 	db        *sql.DB
 	database  string
 	server    string // "MariaDB 10.11.19"
+	version   Version
 	mariadb   bool
 	threshold int64
 	given     map[string]int64 // WithRowCounts
@@ -159,8 +168,9 @@ func New(ctx context.Context, db *sql.DB, database string, opts ...Option) (*Lin
 		}
 		l.database = current.String
 	}
-	l.mariadb = strings.Contains(strings.ToLower(version), "mariadb")
-	num, _, _ := strings.Cut(version, "-")
+	l.version = ParseVersion(version)
+	l.mariadb = l.version.MariaDB
+	num, _, _ := strings.Cut(strings.TrimPrefix(version, "5.5.5-"), "-")
 	l.server = "MySQL " + num
 	if l.mariadb {
 		l.server = "MariaDB " + num
@@ -187,12 +197,15 @@ func New(ctx context.Context, db *sql.DB, database string, opts ...Option) (*Lin
 // Server names the server and its version, e.g. "MariaDB 10.11.19".
 func (l *Linter) Server() string { return l.server }
 
+// Version is the server's flavour and version.
+func (l *Linter) Version() Version { return l.version }
+
 // Check returns the findings for stmt (one statement, or several separated
 // by semicolons), to be called before the statement runs: it reads the
 // schema as it is then. Statements it does not understand give none.
 func (l *Linter) Check(ctx context.Context, stmt string) []Finding {
 	var out []Finding
-	r := rules{threshold: l.threshold, server: l.server}
+	r := rules{threshold: l.threshold, server: l.server, version: l.version}
 	for _, st := range parse(stmt) {
 		cache := map[tableRef]*tableFacts{}
 		var lintErr error
@@ -358,6 +371,17 @@ func (l *Linter) probeOnce(ctx context.Context, st *statement, clauses string) p
 		_, err := l.db.ExecContext(ctx, "ALTER TABLE "+probe+" "+clauses+", ALGORITHM="+algoNames[a])
 		if err == nil {
 			return probeResult{algo: a}
+		}
+		if !unsupported(err) {
+			return probeResult{algo: algoUnknown, reason: err.Error()}
+		}
+	}
+	if holds(ruleOnlineCopy, l.version) {
+		// MariaDB 11.2+ copies online where it can; the server says whether
+		// it can for this change.
+		_, err := l.db.ExecContext(ctx, "ALTER TABLE "+probe+" "+clauses+", ALGORITHM=COPY, LOCK=NONE")
+		if err == nil {
+			return probeResult{algo: algoCopyOnline}
 		}
 		if !unsupported(err) {
 			return probeResult{algo: algoUnknown, reason: err.Error()}

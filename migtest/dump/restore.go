@@ -1092,9 +1092,19 @@ func (l *loader) runWorker(w *worker) {
 	}
 }
 
+// ddlDeadlockRetries bounds the retries of a DDL statement the server
+// chose as a deadlock victim: MySQL 8+ locks the parent tables of a new
+// table's foreign keys, so CREATE TABLEs loading in parallel can deadlock
+// (error 1213). DDL is atomic there, so running it again is safe.
+const ddlDeadlockRetries = 5
+
 // exec runs one statement on conn.
 func (l *loader) exec(conn *sql.Conn, it *item) error {
 	res, err := conn.ExecContext(l.ctx, it.text)
+	for try := 1; err != nil && !it.data && isDeadlock(err) && try <= ddlDeadlockRetries && l.ctx.Err() == nil; try++ {
+		time.Sleep(time.Duration(try*20) * time.Millisecond)
+		res, err = conn.ExecContext(l.ctx, it.text)
+	}
 	if err != nil {
 		if ctxErr := l.ctx.Err(); ctxErr != nil && errors.Is(err, context.Canceled) {
 			if e := l.failed(); e != nil {
@@ -1114,6 +1124,12 @@ func (l *loader) exec(conn *sql.Conn, it *item) error {
 		}
 	}
 	return nil
+}
+
+// isDeadlock reports the server's ER_LOCK_DEADLOCK (1213).
+func isDeadlock(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1213
 }
 
 // waitIdle waits until every worker has run everything queued.

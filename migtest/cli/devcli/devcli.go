@@ -53,18 +53,31 @@ func usageErrorf(format string, args ...any) error {
 	return cli.Exit(cli.ExitUsage, fmt.Errorf(format, args...))
 }
 
-// providerFlag adds --provider to cmd and returns where its value goes.
-func providerFlag(cmd *cobra.Command) *string {
-	p := new(string)
-	cmd.Flags().StringVar(p, "provider", config.Get(config.EnvProvider),
-		"disposable server provider: auto, local, docker, dockertest or dsn (env MIGTEST_PROVIDER)")
-	return p
+// serverFlags are --provider and --image: which disposable server to start.
+type serverFlags struct {
+	provider string // auto, local, docker, dockertest or dsn
+	image    string // the docker providers' server image: a server version
 }
 
-// startServer starts a disposable server with the chosen provider.
-func startServer(ctx context.Context, env *cli.Env, provider string) (server.Server, error) {
-	if provider == "" {
-		provider = "auto"
+// providerFlag adds --provider and --image to cmd and returns where their
+// values go.
+func providerFlag(cmd *cobra.Command) *serverFlags {
+	f := new(serverFlags)
+	cmd.Flags().StringVar(&f.provider, "provider", config.Get(config.EnvProvider),
+		"disposable server provider: auto, local, docker, dockertest or dsn (env MIGTEST_PROVIDER)")
+	cmd.Flags().StringVar(&f.image, "image", "",
+		"server `IMAGE` for the docker providers, a server version: migtest/mariadb:10.5, :10.11, :11.8, migtest/mysql:9 (make images); implies --provider docker (default MIGTEST_IMAGE)")
+	return f
+}
+
+// startServer starts a disposable server with the chosen provider and image.
+func startServer(ctx context.Context, env *cli.Env, f serverFlags) (server.Server, error) {
+	p := f.provider
+	if p == "" {
+		p = "auto"
 	}
-	return server.Start(ctx, server.WithProvider(provider), server.WithLogger(env.Log()))
+	if f.image != "" && p == "auto" {
+		p = server.ProviderDocker // a named image is a server version: the local binaries are another
+	}
+	return server.Start(ctx, server.WithProvider(p), server.WithImage(f.image), server.WithLogger(env.Log()))
 }

@@ -17,11 +17,13 @@ import (
 	"github.com/migtest/migtest/migtest/fixture"
 	"github.com/migtest/migtest/migtest/rehearsal"
 	"github.com/migtest/migtest/migtest/runbook"
+	"github.com/migtest/migtest/migtest/server"
 	"github.com/migtest/migtest/migtest/snapshot"
+	"github.com/migtest/migtest/migtest/upgrade"
 )
 
 func rehearseCommand(env *cli.Env) *cobra.Command {
-	var fixtureFile, golden, patchID string
+	var fixtureFile, golden, patchID, fromImage string
 	var update, noIdem, noCrash bool
 	cmd := &cobra.Command{
 		Use:   "rehearse",
@@ -32,16 +34,24 @@ disposable MariaDB (--provider), restores --fixture, runs the patch set (up to
 (--update writes it). It also checks that a second run changes nothing and
 that a run failed at a few statements resumes to the same result. With a
 fixture other than the golden's (MIGTEST_FIXTURE, a production-sized dump),
-only the schema is compared. Exit 4 on a mismatch or a failed check.`,
+only the schema is compared. Exit 4 on a mismatch or a failed check.
+
+With --image (a server version: make images builds them) it rehearses a
+server upgrade too: before any patch runs, it restores the fixture on the
+old server (--from-image, else the default server) and on --image, and
+prints what the version change itself changed (column types, defaults,
+collations, sql_mode); a fixture the new server cannot hold (a newer
+collation or type) fails with one line naming it.`,
 		Example: `  migtest rehearse --fixture fixtures/demo-site.sql.gz --golden snapshots/demo-site.snap
-  migtest rehearse --fixture prod-2026-11.sql.gz --golden snapshots/demo-site.snap --schema-only`,
+  migtest rehearse --fixture prod-2026-11.sql.gz --golden snapshots/demo-site.snap --schema-only
+  migtest rehearse --fixture old.sql.gz --from-image migtest/mariadb:10.5 --image migtest/mariadb:11.8`,
 		Args: cobra.NoArgs,
 	}
 	provider := providerFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		schemaOnly, _ := cmd.Flags().GetBool("schema-only")
 		estimate, _ := cmd.Flags().GetString("estimate")
-		return rehearse(cmd.Context(), env, rehearseOpts{provider: *provider, fixture: fixtureFile, golden: goldenFile(golden), patchID: patchID, update: update,
+		return rehearse(cmd.Context(), env, rehearseOpts{server: *provider, fromImage: fromImage, fixture: fixtureFile, golden: goldenFile(golden), patchID: patchID, update: update,
 			idem: !noIdem, crash: !noCrash, schemaOnly: schemaOnly, estimate: estimate})
 	}
 	fl := cmd.Flags()
@@ -53,14 +63,17 @@ only the schema is compared. Exit 4 on a mismatch or a failed check.`,
 	fl.BoolVar(&noCrash, "no-crash-resume", false, "skip the crash-and-resume checks")
 	fl.Bool("schema-only", false, "compare only the schema with the golden; check row counts by the patches' declared Rows")
 	fl.String("estimate", "", "a snapshot `FILE` of production: estimate each patch's duration there from this rehearsal's timing")
+	fl.StringVar(&fromImage, "from-image", "", "with --image: the `IMAGE` of the server the fixture was taken on (default: the default server), for the upgrade report")
 	return cmd
 }
 
 // rehearseOpts are the flags of rehearse.
 type rehearseOpts struct {
-	provider, fixture, patchID, estimate string
-	golden                               goldenFile
-	update, idem, crash, schemaOnly      bool
+	server                          serverFlags
+	fromImage                       string // --from-image: the old server of an upgrade
+	fixture, patchID, estimate      string
+	golden                          goldenFile
+	update, idem, crash, schemaOnly bool
 }
 
 func rehearse(ctx context.Context, env *cli.Env, o rehearseOpts) error {
@@ -68,12 +81,17 @@ func rehearse(ctx context.Context, env *cli.Env, o rehearseOpts) error {
 	if err != nil {
 		return err
 	}
-	srv, err := startServer(ctx, env, o.provider)
+	srv, err := startServer(ctx, env, o.server)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
 	env.Log().Info("rehearsing", "provider", srv.Provider(), "version", srv.Version(), "fixture", o.fixture)
+	if o.server.image != "" {
+		if err := upgradeReport(ctx, env, o, srv); err != nil {
+			return err
+		}
+	}
 	restore := func(ctx context.Context, db *sql.DB, database string, r io.Reader) error {
 		_, err := dump.Restore(ctx, db, database, r, dump.WithRestoreLogger(env.Log()))
 		return err
@@ -212,4 +230,22 @@ func compareMode(schemaOnly bool) config.Compare {
 		return config.CompareRowChanges
 	}
 	return config.CompareRowCounts
+}
+
+// upgradeReport restores the fixture on the old server (--from-image, else
+// the default server) and on srv, and prints what the version change changed.
+func upgradeReport(ctx context.Context, env *cli.Env, o rehearseOpts, srv server.Server) error {
+	oldFlags := o.server
+	oldFlags.image = o.fromImage
+	old, err := startServer(ctx, env, oldFlags)
+	if err != nil {
+		return fmt.Errorf("start the old server for the upgrade report: %w", err)
+	}
+	defer old.Close()
+	rep, err := upgrade.Compare(ctx, o.fixture, old, srv)
+	if err != nil {
+		return fmt.Errorf("rehearse the server upgrade: %w", err)
+	}
+	fmt.Fprint(env.Stdout(), rep.String())
+	return nil
 }

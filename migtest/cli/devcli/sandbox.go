@@ -32,7 +32,7 @@ stdout, and keeps it until SIGINT or SIGTERM; then it removes everything.`,
 	return cmd
 }
 
-func sandbox(ctx context.Context, env *cli.Env, provider, fixture string) (err error) {
+func sandbox(ctx context.Context, env *cli.Env, provider serverFlags, fixture string) (err error) {
 	if fixture != "" {
 		if _, err := os.Stat(fixture); err != nil {
 			return usageErrorf("fixture %s cannot be read: %v; give an existing .sql or .sql.gz file", fixture, err)

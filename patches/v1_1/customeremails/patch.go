@@ -25,16 +25,16 @@ var Patch = patch.Patch{
 }
 
 func run(ctx context.Context, pc *patch.Context) error {
-	if err := pc.Step(ctx, "email_table", true, func(ctx context.Context) (string, error) {
+	if err := pc.Step(ctx, "email_table", patch.Critical, func(ctx context.Context) (string, error) {
 		return emailTable(ctx, pc)
 	}); err != nil {
 		return err
 	}
-	return pc.Step(ctx, "rename_mobile", true, func(ctx context.Context) (string, error) {
+	return pc.Step(ctx, "rename_mobile", patch.Critical, func(ctx context.Context) (string, error) {
 		if err := frappe.RenameField(ctx, pc, "Customer", "mobile_no", "mobile_number"); err != nil {
 			return "", err
 		}
-		return "renamed and indexed", pc.AddIndex(ctx, "tabCustomer", "mobile_number_index", false, "mobile_number")
+		return "renamed and indexed", pc.AddIndex(ctx, "tabCustomer", "mobile_number_index", patch.NonUnique, "mobile_number")
 	})
 }
 
