@@ -90,12 +90,12 @@ func addFieldIndexes(ctx context.Context, pc *patch.Context, table string, f Fie
 		return nil
 	}
 	if f.Unique.Set() {
-		if err := pc.AddIndex(ctx, table, f.Fieldname, true, f.Fieldname); err != nil {
+		if err := pc.AddIndex(ctx, table, f.Fieldname, patch.Unique, f.Fieldname); err != nil {
 			return err
 		}
 	}
 	if f.SearchIndex.Set() && !f.Unique.Set() {
-		return pc.AddIndex(ctx, table, f.Fieldname+"_index", false, f.Fieldname)
+		return pc.AddIndex(ctx, table, f.Fieldname+"_index", patch.NonUnique, f.Fieldname)
 	}
 	return nil
 }

@@ -198,7 +198,7 @@ func syncIndexes(ctx context.Context, pc *patch.Context, table, col string, f Fi
 	q := patch.QuoteIdent
 	switch {
 	case f.Unique.Set() && len(have.unique) == 0:
-		if err := apply("add unique index "+q(col), false, func() error { return pc.AddIndex(ctx, table, col, true, col) }); err != nil {
+		if err := apply("add unique index "+q(col), false, func() error { return pc.AddIndex(ctx, table, col, patch.Unique, col) }); err != nil {
 			return err
 		}
 	case !f.Unique.Set():
@@ -211,7 +211,7 @@ func syncIndexes(ctx context.Context, pc *patch.Context, table, col string, f Fi
 	search := f.SearchIndex.Set() && !f.Unique.Set()
 	switch {
 	case search && len(have.plain) == 0:
-		return apply("add index "+q(col+"_index"), false, func() error { return pc.AddIndex(ctx, table, col+"_index", false, col) })
+		return apply("add index "+q(col+"_index"), false, func() error { return pc.AddIndex(ctx, table, col+"_index", patch.NonUnique, col) })
 	case !search && !f.Unique.Set():
 		for _, name := range have.plain {
 			if err := apply("drop index "+q(name), true, func() error { return pc.DropIndex(ctx, table, name) }); err != nil {
