@@ -18,6 +18,7 @@ func (a *app) checkCommand() *cobra.Command {
 		backupDir string
 		critical  []string
 		asJSON    bool
+		topo      topoFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "check",
@@ -27,12 +28,17 @@ func (a *app) checkCommand() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			m, db, t, err := a.migrator(ctx)
+			topoOpts, closeReplicas, err := topo.open(ctx, a)
+			if err != nil {
+				return err
+			}
+			defer closeReplicas()
+			m, db, t, err := a.migrator(ctx, topoOpts...)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			res := a.preflight(ctx, m, db, t, backupDir, critical)
+			res := append(a.preflight(ctx, m, db, t, backupDir, critical), topologyChecks(ctx, m)...)
 			if asJSON {
 				if err := writeJSON(a.stdout, res); err != nil {
 					return err
@@ -57,6 +63,7 @@ func (a *app) checkCommand() *cobra.Command {
 	cmd.Flags().StringVar(&backupDir, "backup-dir", "backups", "where up would write its backup (checked for free space)")
 	cmd.Flags().StringSliceVar(&critical, "critical", nil, "tables that must exist (comma-separated)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	topo.register(cmd)
 	return cmd
 }
 

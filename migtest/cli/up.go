@@ -30,6 +30,7 @@ type upFlags struct {
 	maintenance string
 	killIdle    time.Duration
 	lockWait    time.Duration
+	topo        topoFlags
 }
 
 func (a *app) upCommand() *cobra.Command {
@@ -78,6 +79,7 @@ lock makes up exit 3 at once, or wait with --wait.`,
 	fl.DurationVar(&f.killIdle, "kill-idle-blockers", 0, "before each DDL, kill sessions idle in an open transaction for longer than this (off by default)")
 	fl.DurationVar(&f.lockWait, "lock-wait-timeout", 5*time.Minute, "longest a DDL waits for a metadata lock (lock_wait_timeout) before it fails naming the table")
 	f.sites.register(cmd)
+	f.topo.register(cmd)
 	return cmd
 }
 
@@ -115,10 +117,15 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 	}
 	var guard *ddlGuardHook
 	var touched touchedTables
-	m, db, t, err := a.migrator(ctx, migrate.WithProgress(a.progressFunc()), migrate.WithStatementHook(func(ctx context.Context, q string) error {
+	topoOpts, closeReplicas, err := f.topo.open(ctx, a)
+	if err != nil {
+		return err
+	}
+	defer closeReplicas()
+	m, db, t, err := a.migrator(ctx, append(topoOpts, migrate.WithProgress(a.progressFunc()), migrate.WithStatementHook(func(ctx context.Context, q string) error {
 		_ = touched.hook(ctx, q)
 		return guard.run(ctx, q)
-	}))
+	}))...)
 	if err != nil {
 		return err
 	}

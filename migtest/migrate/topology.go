@@ -101,6 +101,11 @@ func InspectTopology(ctx context.Context, db *sql.DB, replicas []Replica) (*Topo
 	return t, nil
 }
 
+// Topology inspects the server and the replicas given with WithReplicas.
+func (m *Migrator) Topology(ctx context.Context) (*Topology, error) {
+	return InspectTopology(ctx, m.db, m.replicas)
+}
+
 // topology inspects the server before an up, refuses a server up must not
 // write to, and warns of replicas the server reports but nobody watches.
 func (m *Migrator) topology(ctx context.Context) (*Topology, error) {
@@ -183,6 +188,9 @@ func (t *Topology) Findings() []Finding {
 			p = errors.New(r.Problem)
 		}
 		out = append(out, Finding{Name: "replica " + r.Name, Problem: p, Detail: fmt.Sprintf("lag %s, gtid %s", fmtLag(r.Lag), r.GTID)})
+	}
+	for _, n := range t.Notes {
+		out = append(out, Finding{Name: "replication status", Detail: n})
 	}
 	if len(t.ReplicaHosts) > 0 && len(t.Replicas) == 0 {
 		out = append(out, Finding{Name: "replicas", Detail: "the server reports replicas " + strings.Join(t.ReplicaHosts, ", ") +

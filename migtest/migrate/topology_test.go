@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/migtest/migtest/migtest/cli"
 	"github.com/migtest/migtest/migtest/internal/topotest"
 	"github.com/migtest/migtest/migtest/migrate"
 	"github.com/migtest/migtest/migtest/patch"
@@ -69,6 +70,15 @@ func makeRows(t *testing.T, db *sql.DB, n int) {
 	}
 }
 
+func firstLineWith(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return l
+		}
+	}
+	return ""
+}
+
 func tableChecksum(t *testing.T, db *sql.DB) string {
 	t.Helper()
 	var name string
@@ -117,6 +127,27 @@ func TestTopologyReplica(t *testing.T) {
 		}
 	})
 
+	t.Run("check and up on the command line", func(t *testing.T) {
+		var chunks atomic.Int64
+		set := patch.Set{Patches: []patch.Patch{counted("v1.cli", &chunks, 0)}}
+		var out, errOut bytes.Buffer
+		code := cli.Main(ctx, set, []string{"check", "--dsn", primary.DSN("app"), "--replica", replica.DSN(""), "--max-replica-lag", "2s", "--backup-dir", t.TempDir()}, &out, &errOut)
+		if code != 0 || !strings.Contains(out.String(), "replica "+replica.IP+":3306") || !strings.Contains(out.String(), "primary or standalone, read_only OFF, binlog ROW") {
+			t.Errorf("check with --replica: exit %d\n%s%s", code, out.String(), errOut.String())
+		}
+		t.Logf("check:\n%s", out.String())
+		if strings.Contains(out.String()+errOut.String(), topotest.Password) {
+			t.Error("check printed the replica's password")
+		}
+		out.Reset()
+		errOut.Reset()
+		code = cli.Main(ctx, set, []string{"up", "--no-backup", "--dsn", replica.DSN("app")}, &out, &errOut)
+		lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+		if code != 1 || chunks.Load() != 0 || !strings.Contains(lines[len(lines)-1], "is a replica of "+primary.IP+":3306: run up against the primary") {
+			t.Errorf("up on the replica: exit %d, %d chunks\n%s", code, chunks.Load(), errOut.String())
+		}
+	})
+
 	t.Run("throttled while the replica lags", func(t *testing.T) {
 		// A replica applying everything two seconds late lags past the
 		// one-second limit whenever the batch writes for a second.
@@ -124,7 +155,9 @@ func TestTopologyReplica(t *testing.T) {
 		defer replica.Exec("STOP SLAVE", "CHANGE MASTER TO MASTER_DELAY=0", "START SLAVE")
 		var logs logSink
 		var chunks atomic.Int64
-		m := newMigrator(t, pdb, patch.Set{Patches: []patch.Patch{counted("v1.lagged", &chunks, 0)}},
+		// 80 chunks of at least 40ms: over 3 s of writing, so the lag
+		// passes the limit however fast the machine.
+		m := newMigrator(t, pdb, patch.Set{Patches: []patch.Patch{counted("v1.lagged", &chunks, 40*time.Millisecond)}},
 			migrate.WithReplicas(watched), migrate.WithLogger(logs.logger()))
 		if _, err := m.Up(ctx, migrate.UpOptions{}); err != nil {
 			t.Fatal(err)
@@ -132,6 +165,8 @@ func TestTopologyReplica(t *testing.T) {
 		if !strings.Contains(logs.String(), "throttled: replica lag ") || !strings.Contains(logs.String(), "throttle lifted, resuming") {
 			t.Errorf("no throttling in the log:\n%s", logs.String())
 		}
+		pauses := strings.Count(logs.String(), "throttle lifted")
+		t.Logf("%d pauses in %d chunks; the first: %s", pauses, chunks.Load(), firstLineWith(logs.String(), "throttled:"))
 		topotest.WaitCaughtUp(t, primary, replica, time.Minute)
 		if p, r := tableChecksum(t, pdb), tableChecksum(t, rdb); p != r {
 			t.Errorf("after the batch: primary's checksum %s, replica's %s", p, r)
