@@ -58,6 +58,7 @@ type tableFacts struct {
 type rules struct {
 	threshold int64  // rows above which a table is big
 	server    string // e.g. "MariaDB 10.11.19", for messages
+	osu       string // Galera's wsrep_OSU_method, "" off Galera
 }
 
 // evaluate applies the rules to a statement, given the facts of its tables

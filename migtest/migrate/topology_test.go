@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/migtest/migtest/migtest/cli"
+	"github.com/migtest/migtest/migtest/ddllint"
 	"github.com/migtest/migtest/migtest/internal/topotest"
 	"github.com/migtest/migtest/migtest/migrate"
 	"github.com/migtest/migtest/migtest/patch"
@@ -278,6 +279,30 @@ func TestTopologyGalera(t *testing.T) {
 			if err := h2.QueryRow("SELECT COUNT(DISTINCT run_id) FROM migtest_patch_log WHERE status = 'done' AND run_id = ? AND attempts = 1", winner).Scan(&runs); err != nil || runs != 1 {
 				t.Errorf("trial %d: the patch log does not give both patches to the winner %s once: %d, %v", trial, winner, runs, err)
 			}
+		}
+	})
+
+	t.Run("lint flags TOI DDL", func(t *testing.T) {
+		topotest.CreateDatabase(t, nodes, "lint")
+		h := nodes[1].Open("lint")
+		makeRows(t, h, 5000)
+		if _, err := h.Exec("ANALYZE TABLE big"); err != nil {
+			t.Fatal(err)
+		}
+		l, err := ddllint.New(ctx, h, "", ddllint.WithThreshold(1000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		var rules []string
+		for _, f := range l.Check(ctx, "ALTER TABLE big ADD INDEX v (v)") {
+			rules = append(rules, f.Rule)
+		}
+		if !strings.Contains(strings.Join(rules, ","), ddllint.RuleGaleraTOI) {
+			t.Errorf("an index build on a Galera node in TOI: rules %v, want %s", rules, ddllint.RuleGaleraTOI)
+		}
+		if fs := l.Check(ctx, "ALTER TABLE big ADD COLUMN note varchar(20) NULL"); len(fs) != 0 {
+			t.Errorf("an INSTANT change: %v", fs)
 		}
 	})
 
