@@ -55,6 +55,7 @@ type config struct {
 	crashResume bool
 	crashPoints int
 	srv         server.Server
+	load        bool
 }
 
 // Fixture restores path (.sql or .sql.gz) instead of the default fixture.
@@ -86,6 +87,11 @@ func WithoutCrashResumeCheck() Option { return func(c *config) { c.crashResume =
 
 // CrashPoints sets how many statements the crash-resume check fails at (default 3).
 func CrashPoints(n int) Option { return func(c *config) { c.crashPoints = n } }
+
+// UnderLoad runs a synthetic application workload (reads and row locks by
+// primary key) on the tables each patch writes while it runs, and logs per
+// patch the longest wait of an application statement and its p99.
+func UnderLoad() Option { return func(c *config) { c.load = true } }
 
 // OnServer rehearses on srv instead of the process's shared server.
 func OnServer(srv server.Server) Option { return func(c *config) { c.srv = srv } }
@@ -129,6 +135,9 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 		Idempotency: cfg.idempotency, CrashResume: cfg.crashResume, CrashPoints: cfg.crashPoints,
 		RowChanges: os.Getenv(fixture.EnvFixture) != "", Lint: true, Logger: testLogger(t),
 	}
+	if cfg.load {
+		rc.Load = &rehearsal.Load{}
+	}
 	if len(cfg.checks) > 0 {
 		rc.Check = func(db *sql.DB) {
 			for _, check := range cfg.checks {
@@ -143,6 +152,9 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 	res := &Result{Before: rep.Before, After: rep.After, Changes: rep.Changes, Golden: cfg.golden}
 	t.Logf("rehearse %s on %s (%s): %d statements; changes:\n%s\ntiming:\n%s", label(cfg.patchID), filepath.Base(fixturePath), srv.Version(), rep.Statements,
 		indent(rep.Changes.String()), indent(rehearsal.TimingTable(rep.Timing)))
+	if cfg.load {
+		t.Logf("rehearse %s: application waits under load:\n%s", label(cfg.patchID), indent(rehearsal.LoadTable(rep.Load)))
+	}
 	for _, f := range rep.Lint {
 		if f.Severity != ddllint.Info {
 			t.Logf("rehearse %s: ddl lint: %s", label(cfg.patchID), f)

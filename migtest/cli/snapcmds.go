@@ -204,8 +204,9 @@ only the schema is compared. Exit 4 on a mismatch or a failed check.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			schemaOnly, _ := cmd.Flags().GetBool("schema-only")
 			estimate, _ := cmd.Flags().GetString("estimate")
+			load, _ := cmd.Flags().GetBool("load")
 			return a.rehearse(cmd.Context(), rehearseOpts{fixture: fixtureFile, golden: golden, patchID: patchID, update: update,
-				idem: !noIdem, crash: !noCrash, schemaOnly: schemaOnly, estimate: estimate})
+				idem: !noIdem, crash: !noCrash, schemaOnly: schemaOnly, estimate: estimate, load: load})
 		},
 	}
 	a.providerFlag(cmd)
@@ -218,6 +219,7 @@ only the schema is compared. Exit 4 on a mismatch or a failed check.`,
 	fl.BoolVar(&noCrash, "no-crash-resume", false, "skip the crash-and-resume checks")
 	fl.Bool("schema-only", false, "compare only the schema with the golden; check row counts by the patches' declared Rows")
 	fl.String("estimate", "", "a snapshot `FILE` of production: estimate each patch's duration there from this rehearsal's timing")
+	fl.Bool("load", false, "run a synthetic application workload (reads and row locks by key) on the tables each patch writes, and report per patch the longest wait of an application statement and its p99")
 	return cmd
 }
 
@@ -225,6 +227,7 @@ only the schema is compared. Exit 4 on a mismatch or a failed check.`,
 type rehearseOpts struct {
 	fixture, golden, patchID, estimate string
 	update, idem, crash, schemaOnly    bool
+	load                               bool
 }
 
 func (a *app) rehearse(ctx context.Context, o rehearseOpts) error {
@@ -267,9 +270,13 @@ func (a *app) rehearse(ctx context.Context, o rehearseOpts) error {
 		_, err := dump.Restore(ctx, db, database, r, dump.WithRestoreLogger(a.log))
 		return err
 	}
+	var load *rehearsal.Load
+	if o.load {
+		load = &rehearsal.Load{}
+	}
 	rep, err := rehearsal.Run(ctx, rehearsal.Config{
 		Set: a.set, PatchID: patchID, Fixture: fixtureFile, Cache: fixture.NewCache(srv, restore),
-		Idempotency: idem, CrashResume: crash, RowChanges: schemaOnly, Lint: true, ProductionRows: rowsOf(prod), Logger: a.log,
+		Idempotency: idem, CrashResume: crash, RowChanges: schemaOnly, Lint: true, ProductionRows: rowsOf(prod), Logger: a.log, Load: load,
 	})
 	if err != nil {
 		return fmt.Errorf("rehearsal: %w", err)
@@ -285,6 +292,10 @@ func (a *app) rehearse(ctx context.Context, o rehearseOpts) error {
 	}
 	fmt.Fprintln(a.stdout, "timing:")
 	writeIndented(a.stdout, rehearsal.TimingTable(rep.Timing))
+	if o.load {
+		fmt.Fprintln(a.stdout, "application waits under load:")
+		writeIndented(a.stdout, rehearsal.LoadTable(rep.Load))
+	}
 	if prod != nil {
 		fmt.Fprintf(a.stdout, "estimated on %s (linear in the rows of the tables each patch writes):\n", o.estimate)
 		for _, e := range rehearsal.Estimates(rep.Timing, rep.Before, prod) {
