@@ -163,3 +163,40 @@ func TestBatchRespectsTransactionLimits(t *testing.T) {
 		t.Errorf("with MaxTxRows 100: %d chunks, %d changed; want 21 chunks (20 of 50)", res.Chunks, res.Changed)
 	}
 }
+
+// TestCopyTableDoesNotLockRows: CopyTable reads a snapshot of the table, so
+// a row another session holds locked does not stop it, and the copy has the
+// committed value (REPEATABLE READ's INSERT ... SELECT share-locks every
+// row and would wait here for the lock wait timeout).
+func TestCopyTableDoesNotLockRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, db := patchtest.NewDatabase(t)
+	for _, q := range []string{"CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL)", "INSERT INTO t SELECT seq, seq FROM seq_1_to_100"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	app, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Rollback() //nolint:errcheck
+	if _, err := app.Exec("UPDATE t SET v = -1 WHERE id = 50"); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	pc := patch.NewContext("p", patch.NewDB(db, nil), patch.Config{})
+	name, err := pc.CopyTable(cctx, "t")
+	if err != nil {
+		t.Fatalf("CopyTable beside a locked row: %v", err)
+	}
+	var n, v int
+	if err := db.QueryRow("SELECT COUNT(*), (SELECT v FROM "+patch.QuoteIdent(name)+" WHERE id = 50) FROM "+patch.QuoteIdent(name)).Scan(&n, &v); err != nil {
+		t.Fatal(err)
+	}
+	if n != 100 || v != 50 {
+		t.Errorf("copy: %d rows, row 50 has %d; want 100 and the committed 50", n, v)
+	}
+}
