@@ -87,7 +87,13 @@ func newRunID() string {
 // running, then done or failed with its error, steps and duration. A failure
 // (an error, a failed Verify or a panic) stops the run with a *PatchError
 // unless SkipFailing; the next Up retries it. If another run holds the lock,
-// Up returns a *LockedError. The result is returned also with an error.
+// or the run log shows another run alive, Up returns a *LockedError. The
+// result is returned also with an error.
+//
+// Up refuses a replica, a read-only server and a Galera node out of sync.
+// On a Galera node the lock is a row with a lease (GET_LOCK is per node);
+// the run renews it, and its run-log heartbeat, every few seconds. Batches
+// pause while a replica given with WithReplicas lags or stops answering.
 func (m *Migrator) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	res := &UpResult{RunID: o.RunID, Started: m.now().UTC(), State: "nothing", Patches: []PatchResult{}}
 	if res.RunID == "" {
