@@ -62,6 +62,7 @@ type config struct {
 	srv         server.Server
 	errs        []error
 	image       string
+	load        bool
 }
 
 func (c *config) bad(format string, args ...any) {
@@ -237,6 +238,11 @@ func WithoutCrashResumeCheck() Option { return Skip(CrashResume) }
 // MIGTEST_REQUIRE).
 func OnImage(image string) Option { return func(c *config) { c.image = image } }
 
+// UnderLoad runs a synthetic application workload (reads and row locks by
+// primary key) on the tables each patch writes while it runs, and logs per
+// patch the longest wait of an application statement and its p99.
+func UnderLoad() Option { return func(c *config) { c.load = true } }
+
 // Result is what a rehearsal saw.
 type Result struct {
 	// Before is the snapshot before the patch under test (the fixture's,
@@ -286,6 +292,9 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 		Idempotency: cfg.idempotency, CrashResume: cfg.crashResume, CrashPoints: cfg.crashPoints,
 		Compare: compare, Lint: true, Logger: testLogger(t),
 	}
+	if cfg.load {
+		rc.Load = &rehearsal.Load{}
+	}
 	if len(cfg.checks) > 0 {
 		rc.Check = func(db *sql.DB) {
 			for _, check := range cfg.checks {
@@ -300,6 +309,9 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 	res := &Result{Before: rep.Before, After: rep.After, Changes: rep.Changes, Golden: cfg.golden, Server: srv.Version(), Lint: rep.Lint}
 	t.Logf("rehearse %s on %s (%s): %d statements; changes:\n%s\ntiming:\n%s", label(cfg.patchID), filepath.Base(fixturePath), srv.Version(), rep.Statements,
 		indent(rep.Changes.String()), indent(rehearsal.TimingTable(rep.Timing)))
+	if cfg.load {
+		t.Logf("rehearse %s: application waits under load:\n%s", label(cfg.patchID), indent(rehearsal.LoadTable(rep.Load)))
+	}
 	for _, f := range rep.Lint {
 		if f.Severity != ddllint.Info {
 			t.Logf("rehearse %s: ddl lint: %s", label(cfg.patchID), f)

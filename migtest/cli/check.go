@@ -12,6 +12,7 @@ import (
 func (a *app) checkCommand() *cobra.Command {
 	var o runbook.CheckOptions
 	var asJSON bool
+	var topo topoFlags
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Preflight: connection, version, privileges, disk space, critical tables, lock, failed patches",
@@ -20,7 +21,12 @@ func (a *app) checkCommand() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			rb, db, err := a.runbook(ctx)
+			topoOpts, closeReplicas, err := topo.open(ctx, a)
+			if err != nil {
+				return err
+			}
+			defer closeReplicas()
+			rb, db, err := a.runbook(ctx, topoOpts...)
 			if err != nil {
 				return err
 			}
@@ -41,6 +47,7 @@ func (a *app) checkCommand() *cobra.Command {
 	cmd.Flags().StringVar(&o.BackupDir, "backup-dir", "backups", "where up would write its backup (checked for free space)")
 	cmd.Flags().StringSliceVar(&o.Critical, "critical", nil, "tables that must exist (comma-separated)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	topo.register(cmd)
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/migtest/migtest/migtest/config"
 	"github.com/migtest/migtest/migtest/dsn"
+	"github.com/migtest/migtest/migtest/migrate"
 	"github.com/migtest/migtest/migtest/runbook"
 )
 
@@ -67,12 +68,14 @@ func (a *app) openTarget(ctx context.Context) (*sql.DB, runbook.Target, error) {
 
 // runbook opens the target and a Runbook over the binary's patch set, with
 // the binary's logger and progress display. The caller closes the pool.
-func (a *app) runbook(ctx context.Context) (*runbook.Runbook, *sql.DB, error) {
+func (a *app) runbook(ctx context.Context, extra ...migrate.Option) (*runbook.Runbook, *sql.DB, error) {
 	db, t, err := a.openTarget(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	rb, err := runbook.New(db, t, a.runbookOptions())
+	o := a.runbookOptions()
+	o.Migrate = extra
+	rb, err := runbook.New(db, t, o)
 	if err != nil {
 		db.Close()
 		return nil, nil, err

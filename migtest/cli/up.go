@@ -17,6 +17,7 @@ type upFlags struct {
 	asJSON bool
 	dryRun bool
 	sites  siteFlags
+	topo   topoFlags
 }
 
 func (a *app) upCommand() *cobra.Command {
@@ -68,6 +69,7 @@ lock makes up exit 3 at once, or wait with --wait.`,
 	fl.DurationVar(&f.opts.KillIdleBlockers, "kill-idle-blockers", 0, "before each DDL, kill sessions idle in an open transaction for longer than this (off by default)")
 	fl.DurationVar(&f.opts.LockWaitTimeout, "lock-wait-timeout", 5*time.Minute, "longest a DDL waits for a metadata lock (lock_wait_timeout) before it fails naming the table")
 	f.sites.register(cmd)
+	f.topo.register(cmd)
 	return cmd
 }
 
@@ -77,7 +79,12 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 		f.opts.RunID = migrate.NewRunID()
 	}
 	a.log = runbook.RunLogger(a.log, f.opts.RunID) // the progress lines too
-	rb, db, err := a.runbook(ctx)
+	topoOpts, closeReplicas, err := f.topo.open(ctx, a)
+	if err != nil {
+		return err
+	}
+	defer closeReplicas()
+	rb, db, err := a.runbook(ctx, topoOpts...)
 	if err != nil {
 		return err
 	}

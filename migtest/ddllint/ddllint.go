@@ -29,6 +29,11 @@
 //     INPLACE rebuild of a table with rows under the threshold, an index
 //     build (NOCOPY) on a big table, a probe that failed.
 //
+// On a Galera node whose schema changes run in TOI (found out by New, or
+// given with WithGalera for a rehearsal of a cluster), an ALTER of a big
+// table that is not INSTANT is an error of rule galera-toi: every node
+// stalls until it ends.
+//
 // On MariaDB the lint's own statements wait at most 5 s for a metadata lock
 // (a patch's connection may hold one while the hook runs); what it cannot
 // read then becomes an info finding of rule "lint". On MySQL there is no
@@ -115,6 +120,7 @@ type Linter struct {
 	mariadb   bool
 	threshold int64
 	given     map[string]int64 // WithRowCounts
+	osu       string           // Galera's wsrep_OSU_method ("TOI", "RSU"), "" when not a Galera node
 	rows      map[string]int64 // estimates read by New
 
 	mu         sync.Mutex
@@ -175,6 +181,7 @@ func New(ctx context.Context, db *sql.DB, database string, opts ...Option) (*Lin
 	if l.mariadb {
 		l.server = "MariaDB " + num
 	}
+	l.detectGalera(ctx, db)
 	rs, err := db.QueryContext(ctx, "SELECT TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", l.database)
 	if err != nil {
 		return nil, fmt.Errorf("ddllint: read the row counts of %s: %w", l.database, err)
@@ -205,7 +212,7 @@ func (l *Linter) Version() Version { return l.version }
 // schema as it is then. Statements it does not understand give none.
 func (l *Linter) Check(ctx context.Context, stmt string) []Finding {
 	var out []Finding
-	r := rules{threshold: l.threshold, server: l.server, version: l.version}
+	r := rules{threshold: l.threshold, server: l.server, version: l.version, osu: l.osu}
 	for _, st := range parse(stmt) {
 		cache := map[tableRef]*tableFacts{}
 		var lintErr error
@@ -225,6 +232,7 @@ func (l *Linter) Check(ctx context.Context, stmt string) []Finding {
 			pr = l.probe(ctx, st)
 		}
 		out = append(out, r.evaluate(st, facts, pr)...)
+		out = append(out, r.galeraTOI(st, facts, pr)...)
 		if lintErr != nil {
 			out = append(out, Finding{Severity: Info, Rule: RuleLint, Statement: st.text, Message: lintErr.Error()})
 		}

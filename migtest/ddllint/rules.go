@@ -60,6 +60,7 @@ type rules struct {
 	threshold int64   // rows above which a table is big
 	server    string  // e.g. "MariaDB 10.11.19", for messages
 	version   Version // the server's, for what other versions do
+	osu       string  // Galera's wsrep_OSU_method, "" off Galera
 }
 
 // evaluate applies the rules to a statement, given the facts of its tables

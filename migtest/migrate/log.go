@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/migtest/migtest/migtest/internal/patchrt"
 	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
@@ -74,6 +76,8 @@ func (m *Migrator) ensureTables(ctx context.Context) error {
   pid int NULL,
   tool_version varchar(64) NULL,
   note text NULL,
+  heartbeat datetime(6) NULL,
+  conn_id bigint NULL,
   PRIMARY KEY (run_id),
   KEY started (started)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='migtest: one row per up'`,
@@ -82,6 +86,24 @@ func (m *Migrator) ensureTables(ctx context.Context) error {
 		if _, err := m.db.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("create log table: %w (the user needs CREATE privilege on the database)", err)
 		}
+	}
+	return m.upgradeRunLog(ctx)
+}
+
+// upgradeRunLog adds the columns a run log made by an older version lacks:
+// heartbeat and conn_id, which tell a live run from a dead one.
+func (m *Migrator) upgradeRunLog(ctx context.Context) error {
+	var n int
+	if err := m.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'heartbeat'", m.runTable).Scan(&n); err != nil {
+		return fmt.Errorf("run log %s: %w", m.runTable, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	_, err := m.db.ExecContext(ctx, "ALTER TABLE "+m.q(m.runTable)+" ADD COLUMN heartbeat datetime(6) NULL, ADD COLUMN conn_id bigint NULL")
+	var me *mysql.MySQLError
+	if err != nil && !(errors.As(err, &me) && me.Number == 1060) { // 1060: another run added them meanwhile
+		return fmt.Errorf("run log %s: add the heartbeat columns: %w (the user needs ALTER privilege on the database)", m.runTable, err)
 	}
 	return nil
 }

@@ -33,6 +33,7 @@ type Migrator struct {
 	set         patch.Set
 	patchTable  string
 	runTable    string
+	lockTable   string
 	log         *slog.Logger
 	hook        StatementHook
 	progress    ProgressFunc
@@ -40,6 +41,11 @@ type Migrator struct {
 	host        string
 	pid         int
 	now         func() time.Time
+
+	replicas []Replica
+	maxLag   time.Duration
+	lease    time.Duration // of the row lock and the run's heartbeat
+	beat     time.Duration // heartbeat period
 }
 
 // Option configures a Migrator.
@@ -50,6 +56,21 @@ func WithPatchTable(name string) Option { return func(m *Migrator) { m.patchTabl
 
 // WithRunTable names the run log table (default migtest_run_log).
 func WithRunTable(name string) Option { return func(m *Migrator) { m.runTable = name } }
+
+// WithReplicas names the replicas Up watches: its batches pause while one
+// lags more than the limit (WithMaxReplicaLag) or stops answering.
+func WithReplicas(r ...Replica) Option {
+	return func(m *Migrator) { m.replicas = append(m.replicas, r...) }
+}
+
+// WithMaxReplicaLag sets the replica lag above which batches pause
+// (default DefaultMaxReplicaLag).
+func WithMaxReplicaLag(d time.Duration) Option { return func(m *Migrator) { m.maxLag = d } }
+
+// WithLockLease sets how long a run's heartbeat, and on Galera its lock
+// row, stay good without renewal (default DefaultLockLease); the heartbeat
+// beats every twentieth of it, at most every 2 s.
+func WithLockLease(d time.Duration) Option { return func(m *Migrator) { m.lease = d } }
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(m *Migrator) { m.log = l } }
@@ -92,8 +113,8 @@ func New(db *sql.DB, set patch.Set, opts ...Option) (*Migrator, error) {
 	if err := set.Validate(); err != nil {
 		return nil, fmt.Errorf("migrate: invalid patch set: %w", err)
 	}
-	m := &Migrator{db: db, set: set, patchTable: DefaultPatchTable, runTable: DefaultRunTable,
-		pid: os.Getpid(), now: time.Now}
+	m := &Migrator{db: db, set: set, patchTable: DefaultPatchTable, runTable: DefaultRunTable, lockTable: DefaultLockTable,
+		pid: os.Getpid(), now: time.Now, maxLag: DefaultMaxReplicaLag, lease: DefaultLockLease}
 	for _, o := range opts {
 		o(m)
 	}
@@ -105,6 +126,10 @@ func New(db *sql.DB, set patch.Set, opts ...Option) (*Migrator, error) {
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
+	if m.lease < time.Second {
+		return nil, fmt.Errorf("migrate: lock lease %s: give at least 1s", m.lease)
+	}
+	m.beat = min(2*time.Second, m.lease/20)
 	if m.toolVersion == "" {
 		m.toolVersion = "(devel)"
 		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {

@@ -88,7 +88,13 @@ func newRunID() string {
 // running, then done or failed with its error, steps and duration. A failure
 // (an error, a failed Verify or a panic) stops the run with a *PatchError
 // unless SkipFailing; the next Up retries it. If another run holds the lock,
-// Up returns a *LockedError. The result is returned also with an error.
+// or the run log shows another run alive, Up returns a *LockedError. The
+// result is returned also with an error.
+//
+// Up refuses a replica, a read-only server and a Galera node out of sync.
+// On a Galera node the lock is a row with a lease (GET_LOCK is per node);
+// the run renews it, and its run-log heartbeat, every few seconds. Batches
+// pause while a replica given with WithReplicas lags or stops answering.
 func (m *Migrator) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	res := &UpResult{RunID: o.RunID, Started: m.now().UTC(), State: "nothing", Patches: []PatchResult{}}
 	if res.RunID == "" {
@@ -99,51 +105,48 @@ func (m *Migrator) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 			return res, fmt.Errorf("patch %s is not in the patch set: check the ID with 'migrate plan'", o.Only)
 		}
 	}
+	topo, err := m.topology(ctx)
+	if err != nil {
+		return res, err
+	}
 	if err := m.ensureTables(ctx); err != nil {
 		return res, err
 	}
-	lk, err := m.acquire(ctx, o.Wait)
+	lk, err := m.acquire(ctx, o.Wait, res.RunID)
 	if err != nil {
 		return res, err
 	}
 	defer lk.release()
+	runCtx, lose := context.WithCancelCause(ctx)
+	defer lose(nil)
+	hb := m.startHeartbeat(ctx, lk, res.RunID, lose)
+	defer hb.stop()
+	ctx = runCtx
 	bg := context.WithoutCancel(ctx)
 
 	if o.BeforeRun != nil {
-		pending, err := m.Plan(ctx)
-		if err != nil {
+		if err := m.beforeRun(ctx, &o); err != nil {
 			return res, err
 		}
-		if o.Only != "" {
-			var only []Planned
-			for _, p := range pending {
-				if p.ID == o.Only {
-					only = append(only, p)
-				}
-			}
-			pending = only
-		}
-		if len(pending) > 0 {
-			file, sum, err := o.BeforeRun(ctx, pending)
-			if err != nil {
-				return res, fmt.Errorf("before the run (nothing was changed): %w", err)
-			}
-			o.BackupFile, o.BackupSHA256 = file, sum
-		}
 	}
-
-	// Runs still marked running hold no lock: they died.
-	if _, err := m.db.ExecContext(ctx, "UPDATE "+m.q(m.runTable)+" SET status = 'interrupted' WHERE status = 'running'"); err != nil {
-		return res, fmt.Errorf("run log %s: %w", m.runTable, err)
+	if err := m.reapRuns(ctx, lk); err != nil {
+		return res, err
 	}
 	if _, err := m.db.ExecContext(ctx, "INSERT INTO "+m.q(m.runTable)+
-		" (run_id, kind, status, started, backup_file, backup_sha256, host, pid, tool_version) VALUES (?, 'up', 'running', ?, ?, ?, ?, ?, ?)",
-		res.RunID, fmtTime(res.Started), o.BackupFile, o.BackupSHA256, m.host, m.pid, m.toolVersion); err != nil {
+		" (run_id, kind, status, started, backup_file, backup_sha256, host, pid, tool_version, heartbeat, conn_id) VALUES (?, 'up', 'running', ?, ?, ?, ?, ?, ?, NOW(6), ?)",
+		res.RunID, fmtTime(res.Started), o.BackupFile, o.BackupSHA256, m.host, m.pid, m.toolVersion, lk.connID); err != nil {
 		return res, fmt.Errorf("run log %s: %w", m.runTable, err)
 	}
 	m.log.Info("migration run started", "run_id", res.RunID, "host", m.host, "pid", m.pid)
 
+	ctx = m.withThrottle(ctx, topo)
 	runErr := m.runPending(ctx, o, res)
+	if cause := context.Cause(runCtx); errors.Is(cause, errLockLost) {
+		runErr = errors.Join(runErr, cause)
+		if res.State != "failed" {
+			res.State = "failed"
+		}
+	}
 
 	res.Finished = m.now().UTC()
 	if entries, err := m.entries(bg); err == nil {
@@ -170,6 +173,33 @@ func (m *Migrator) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	m.log.Info("migration run finished", "run_id", res.RunID, "status", status, "patches_run", len(res.Patches),
 		"remaining", res.Remaining, "duration", res.Finished.Sub(res.Started).Round(time.Millisecond))
 	return res, runErr
+}
+
+// beforeRun calls o.BeforeRun with the patches about to run, if any, and
+// records the backup it took in o.
+func (m *Migrator) beforeRun(ctx context.Context, o *UpOptions) error {
+	pending, err := m.Plan(ctx)
+	if err != nil {
+		return err
+	}
+	if o.Only != "" {
+		var only []Planned
+		for _, p := range pending {
+			if p.ID == o.Only {
+				only = append(only, p)
+			}
+		}
+		pending = only
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	file, sum, err := o.BeforeRun(ctx, pending)
+	if err != nil {
+		return fmt.Errorf("before the run (nothing was changed): %w", err)
+	}
+	o.BackupFile, o.BackupSHA256 = file, sum
+	return nil
 }
 
 // runPending runs the pending patches and the hooks, filling res.
@@ -466,11 +496,11 @@ func (m *Migrator) Mark(ctx context.Context, id string, state State, reason stri
 	if err := m.ensureTables(ctx); err != nil {
 		return err
 	}
-	lk, err := m.acquire(ctx, 0)
+	unlock, err := m.Lock(ctx, 0)
 	if err != nil {
 		return err
 	}
-	defer lk.release()
+	defer unlock()
 	now := fmtTime(m.now())
 	desc := ""
 	if p, ok := m.set.Lookup(id); ok {

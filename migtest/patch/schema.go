@@ -2,6 +2,7 @@ package patch
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -213,21 +214,56 @@ func (pc *Context) CopyTable(ctx context.Context, table string) (string, error) 
 		return name, nil
 	}
 	tmp := shorten("_tmp" + name)
-	stmts := []string{
+	for _, q := range []string{
 		"DROP TABLE IF EXISTS " + QuoteIdent(tmp),
 		"CREATE TABLE " + QuoteIdent(tmp) + " LIKE " + QuoteIdent(table),
-		"INSERT INTO " + QuoteIdent(tmp) + " SELECT * FROM " + QuoteIdent(table),
-		"RENAME TABLE " + QuoteIdent(tmp) + " TO " + QuoteIdent(name),
-	}
-	for _, q := range stmts {
+	} {
 		if _, err := pc.DB.Exec(ctx, q); err != nil {
 			return "", fmt.Errorf("copy table %s aside: %s: %w", table, q, err)
 		}
+	}
+	copyRows := "INSERT INTO " + QuoteIdent(tmp) + " SELECT * FROM " + QuoteIdent(table)
+	if err := pc.DB.snapshotCopy(ctx, copyRows); err != nil {
+		return "", fmt.Errorf("copy table %s aside: %s: %w", table, copyRows, err)
+	}
+	rename := "RENAME TABLE " + QuoteIdent(tmp) + " TO " + QuoteIdent(name)
+	if _, err := pc.DB.Exec(ctx, rename); err != nil {
+		return "", fmt.Errorf("copy table %s aside: %s: %w", table, rename, err)
 	}
 	var n int64
 	_ = pc.DB.QueryRow(ctx, "SELECT COUNT(*) FROM "+QuoteIdent(name)).Scan(&n)
 	pc.Log.Info("copied table aside", "table", table, "copy", name, "rows", n)
 	return name, nil
+}
+
+// snapshotCopy runs an INSERT ... SELECT in a READ COMMITTED transaction,
+// so that it reads a snapshot of its source instead of share-locking every
+// row of it as REPEATABLE READ does, which would hold the application's
+// writes to the table for the whole copy. A server that cannot log it so
+// (a statement-based binary log: 1665) gets the plain statement. Inside a
+// transaction already, q runs in it.
+func (d *DB) snapshotCopy(ctx context.Context, q string) error {
+	if d.tx != nil {
+		_, err := d.Exec(ctx, q)
+		return err
+	}
+	if err := d.before(ctx, "BEGIN"); err != nil {
+		return err
+	}
+	sqlTx, err := d.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &DB{db: d.db, tx: sqlTx, hook: d.hook}
+	if _, err := tx.Exec(ctx, q); err != nil {
+		_ = tx.Rollback()
+		var me *mysql.MySQLError
+		if errors.As(err, &me) && me.Number == 1665 {
+			_, err = d.Exec(ctx, q)
+		}
+		return err
+	}
+	return tx.Commit()
 }
 
 // BackupName is the name CopyTable gives the copy of table made by patch id.

@@ -60,6 +60,10 @@ type Config struct {
 	// ProductionRows, if set, are the row counts the lint judges "big"
 	// tables by (e.g. a production snapshot's), instead of the fixture's.
 	ProductionRows map[string]int64
+	// Load, if set, runs a synthetic application workload on the tables
+	// each patch writes while the patches run, and reports in Report.Load
+	// how long its statements waited.
+	Load *Load
 	// Logger receives the engine's logs (discarded when nil).
 	Logger *slog.Logger
 }
@@ -79,6 +83,8 @@ type Report struct {
 	Timing []PatchTiming
 	// Lint are the DDL lint's findings on the statements of the run.
 	Lint []ddllint.Finding
+	// Load is what the workload saw per patch (with Config.Load).
+	Load []PatchLoad
 	// Problems are the failed idempotency and crash-resume checks, one line
 	// (or block) each; empty when all passed.
 	Problems []string
@@ -130,8 +136,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		defer lint.Close()
 	}
 	var lintMu sync.Mutex
+	load, err := r.startLoad(ctx, name)
+	if err != nil {
+		return rep, err
+	}
 	res, err := r.up(ctx, db, target, func(ctx context.Context, q string) error {
 		count.Add(1)
+		if load != nil {
+			_ = load.hook(ctx, q)
+		}
 		if lint != nil {
 			if fs := lint.Check(ctx, q); len(fs) > 0 {
 				lintMu.Lock()
@@ -143,6 +156,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	})
 	if err != nil {
 		return rep, err
+	}
+	if load != nil {
+		rep.Load = load.finish(target)
 	}
 	rep.Statements = int(count.Load())
 	durations := map[string]time.Duration{}
@@ -203,6 +219,21 @@ type run struct {
 }
 
 func (r *run) conn(name string) *mysql.Config { return r.conns[name].Clone() }
+
+// startLoad starts the workload of cfg.Load on database name, on a pool of
+// its own; nil without cfg.Load.
+func (r *run) startLoad(ctx context.Context, name string) (*loadRun, error) {
+	if r.cfg.Load == nil {
+		return nil, nil
+	}
+	db, err := sql.Open("mysql", r.conn(name).FormatDSN())
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	l := startLoad(ctx, db, *r.cfg.Load)
+	r.cleanups = append(r.cleanups, func() { l.stop(); l.wg.Wait(); db.Close() })
+	return l, nil
+}
 
 func (r *run) cleanup() {
 	for i := len(r.cleanups) - 1; i >= 0; i-- {

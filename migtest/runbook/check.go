@@ -82,7 +82,25 @@ func (r *Runbook) Check(ctx context.Context, o CheckOptions) (Results, error) {
 		err = fmt.Errorf("long transactions may block DDL: %s", strings.Join(long, "; "))
 	}
 	add("long transactions", err, "none over 60s")
-	return out, nil
+	return append(out, topologyChecks(ctx, m)...), nil
+}
+
+// topologyChecks are check's lines about replication and clustering: a
+// writable primary, the binlog, Galera's state, each watched replica's lag.
+func topologyChecks(ctx context.Context, m *migrate.Migrator) Results {
+	topo, err := m.Topology(ctx)
+	if err != nil {
+		return Results{{Name: "topology", Detail: oneLine(err.Error())}}
+	}
+	var out Results
+	for _, f := range topo.Findings() {
+		r := Result{Name: f.Name, OK: f.Problem == nil, Detail: f.Detail}
+		if f.Problem != nil {
+			r.Detail = oneLine(f.Problem.Error())
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // diskForBackup checks that backupDir has room for a backup of database:

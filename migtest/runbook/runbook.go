@@ -40,6 +40,10 @@ type Options struct {
 	// Bytes reports the progress of backups and restores in bytes
 	// (optional). The last call of a task has done == total.
 	Bytes migrate.ProgressFunc
+	// Migrate are extra runner options every Migrator of the runbook gets:
+	// the replicas to watch and the lag that pauses batches
+	// (migrate.WithReplicas, migrate.WithMaxReplicaLag).
+	Migrate []migrate.Option
 }
 
 // Validate reports what is wrong with o, or nil. The steps that run or
@@ -104,7 +108,7 @@ func (r *Runbook) migratorOn(db *sql.DB, log *slog.Logger, opts ...migrate.Optio
 	if err := r.opts.Validate(); err != nil {
 		return nil, err
 	}
-	opts = append([]migrate.Option{migrate.WithLogger(log), migrate.WithToolVersion(r.opts.version())}, opts...)
+	opts = append(append([]migrate.Option{migrate.WithLogger(log), migrate.WithToolVersion(r.opts.version())}, r.opts.Migrate...), opts...)
 	return migrate.New(db, r.opts.Set, opts...)
 }
 

@@ -51,8 +51,9 @@ collation or type) fails with one line naming it.`,
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		schemaOnly, _ := cmd.Flags().GetBool("schema-only")
 		estimate, _ := cmd.Flags().GetString("estimate")
+		load, _ := cmd.Flags().GetBool("load")
 		return rehearse(cmd.Context(), env, rehearseOpts{server: *provider, fromImage: fromImage, fixture: fixtureFile, golden: goldenFile(golden), patchID: patchID, update: update,
-			idem: !noIdem, crash: !noCrash, schemaOnly: schemaOnly, estimate: estimate})
+			idem: !noIdem, crash: !noCrash, schemaOnly: schemaOnly, estimate: estimate, load: load})
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&fixtureFile, "fixture", "", "fixture `FILE` to restore (.sql or .sql.gz; default MIGTEST_FIXTURE)")
@@ -63,6 +64,7 @@ collation or type) fails with one line naming it.`,
 	fl.BoolVar(&noCrash, "no-crash-resume", false, "skip the crash-and-resume checks")
 	fl.Bool("schema-only", false, "compare only the schema with the golden; check row counts by the patches' declared Rows")
 	fl.String("estimate", "", "a snapshot `FILE` of production: estimate each patch's duration there from this rehearsal's timing")
+	fl.Bool("load", false, "run a synthetic application workload (reads and row locks by key) on the tables each patch writes, and report per patch the longest wait of an application statement and its p99")
 	fl.StringVar(&fromImage, "from-image", "", "with --image: the `IMAGE` of the server the fixture was taken on (default: the default server), for the upgrade report")
 	return cmd
 }
@@ -74,6 +76,7 @@ type rehearseOpts struct {
 	fixture, patchID, estimate      string
 	golden                          goldenFile
 	update, idem, crash, schemaOnly bool
+	load                            bool // --load: rehearse under a synthetic workload
 }
 
 func rehearse(ctx context.Context, env *cli.Env, o rehearseOpts) error {
@@ -96,7 +99,11 @@ func rehearse(ctx context.Context, env *cli.Env, o rehearseOpts) error {
 		_, err := dump.Restore(ctx, db, database, r, dump.WithRestoreLogger(env.Log()))
 		return err
 	}
-	rep, err := rehearsal.Run(ctx, rehearsal.Config{
+	var load *rehearsal.Load
+	if o.load {
+		load = &rehearsal.Load{}
+	}
+	rep, err := rehearsal.Run(ctx, rehearsal.Config{Load: load,
 		Set: env.Set(), PatchID: o.patchID, Fixture: o.fixture, Cache: fixture.NewCache(srv, restore),
 		Idempotency: o.idem, CrashResume: o.crash, Compare: compareMode(o.schemaOnly), Lint: true, ProductionRows: runbook.RowCounts(prod), Logger: env.Log(),
 	})
@@ -106,6 +113,10 @@ func rehearse(ctx context.Context, env *cli.Env, o rehearseOpts) error {
 	out := env.Stdout()
 	fmt.Fprintf(out, "rehearsal of %s on %s (%s, %s): %d statements\n", label(o.patchID), o.fixture, srv.Provider(), srv.Version(), rep.Statements)
 	printReport(out, rep, o.estimate, prod)
+	if o.load {
+		fmt.Fprintln(out, "application waits under load:")
+		fmt.Fprint(out, rehearsal.LoadTable(rep.Load))
+	}
 	problems := append([]string{}, rep.Problems...)
 	p, err := o.golden.apply(out, rep.After, o.update, o.schemaOnly)
 	if err != nil {
