@@ -6,11 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/migtest/migtest/migtest/internal/progress"
 	"github.com/migtest/migtest/migtest/patch"
 )
 
@@ -118,47 +118,7 @@ func writeFileAtomic(path string, v any) error {
 	return nil
 }
 
-// progressInterval is how often progressLog writes a line per task.
-const progressInterval = 10 * time.Second
-
 // progressLog returns a ProgressFunc that logs a line per task at most
-// every progressInterval (and at the end): done, total, rate and ETA. It
+// every progress.Interval (and at the end): done, total, rate and ETA. It
 // stands in for the bars where stderr is not a terminal (CI, Kubernetes).
-func (a *app) progressLog() patch.ProgressFunc {
-	type state struct {
-		start, last time.Time
-	}
-	var mu sync.Mutex
-	tasks := map[string]*state{}
-	return func(name string, done, total int64) {
-		mu.Lock()
-		defer mu.Unlock()
-		now := time.Now()
-		st := tasks[name]
-		if st == nil {
-			st = &state{start: now}
-			tasks[name] = st
-		}
-		finished := total > 0 && done >= total
-		if !finished && now.Sub(st.last) < progressInterval {
-			return
-		}
-		st.last = now
-		attrs := []any{"task", name, "done", done}
-		elapsed := now.Sub(st.start).Seconds()
-		if elapsed > 0 {
-			attrs = append(attrs, "rate_per_s", int64(float64(done)/elapsed))
-		}
-		if total > 0 {
-			attrs = append(attrs, "total", total, "percent", fmt.Sprintf("%.1f", 100*float64(done)/float64(total)))
-			if done > 0 && !finished {
-				eta := time.Duration(float64(now.Sub(st.start)) * float64(total-done) / float64(done))
-				attrs = append(attrs, "eta", eta.Round(time.Second).String())
-			}
-		}
-		a.log.Info("progress", attrs...)
-		if finished {
-			delete(tasks, name)
-		}
-	}
-}
+func (a *app) progressLog() patch.ProgressFunc { return progress.Log(a.log, progress.Interval) }
