@@ -142,3 +142,61 @@ func TestPassCrashInsideLargestBatch(t *testing.T) {
 		})
 	}
 }
+
+// TestCachedPass: the first rehearsal of a go test run makes the pass, the
+// others (here: goroutines; in go test: other packages' test binaries)
+// read it; a prefix of the set is served by the same pass; another set
+// (a changed description) gets its own.
+func TestCachedPass(t *testing.T) {
+	fx, cache := demo(t)
+	t.Setenv("MIGTEST_CACHE", t.TempDir())
+	ctx := context.Background()
+	cfg := rehearsal.PassConfig{Set: patches.Set, Fixture: fx, Cache: cache, Crash: true, SecondUp: true, RowChanges: true}
+	type result struct {
+		rep    *rehearsal.PassReport
+		cached bool
+		err    error
+	}
+	results := make(chan result, 2)
+	for range 2 {
+		go func() {
+			rep, cached, err := rehearsal.CachedPass(ctx, cfg, "v1")
+			results <- result{rep, cached, err}
+		}()
+	}
+	a, b := <-results, <-results
+	if a.err != nil || b.err != nil {
+		t.Fatal(a.err, b.err)
+	}
+	if a.cached == b.cached {
+		t.Fatalf("two concurrent rehearsals: cached %t and %t, want one pass and one read", a.cached, b.cached)
+	}
+	for i, s := range a.rep.Steps {
+		if d := snapshot.Compare(s.After, b.rep.Steps[i].After); !d.Empty() || strings.Join(s.After.Patches, ",") != strings.Join(b.rep.Steps[i].After.Patches, ",") {
+			t.Errorf("step %s: the cached pass differs:\n%s", s.ID, d.String())
+		}
+		if s.Timing.LongestLock != b.rep.Steps[i].Timing.LongestLock {
+			t.Errorf("step %s: timing %v cached as %v", s.ID, s.Timing, b.rep.Steps[i].Timing)
+		}
+	}
+	prefix := cfg
+	prefix.Set.Patches = patches.Set.Patches[:2]
+	rep, cached, err := rehearsal.CachedPass(ctx, prefix, "v1")
+	if err != nil || !cached || len(rep.Steps) != 2 {
+		t.Fatalf("a prefix of the set: cached %t, %d steps, err %v", cached, len(rep.Steps), err)
+	}
+	for _, c := range rep.Checks {
+		if c.Name == "second up" {
+			t.Error("the prefix carries the whole set's second up")
+		}
+	}
+	changed := cfg
+	changed.Set.Patches = append([]patch.Patch(nil), patches.Set.Patches...)
+	changed.Set.Patches[2].Description += " (changed)"
+	if _, cached, err := rehearsal.CachedPass(ctx, changed, "v1"); err != nil || cached {
+		t.Errorf("a changed patch: cached %t, err %v; want a new pass", cached, err)
+	}
+	if _, cached, err := rehearsal.CachedPass(ctx, cfg, "v2"); err != nil || cached {
+		t.Errorf("another server version: cached %t, err %v; want a new pass", cached, err)
+	}
+}
