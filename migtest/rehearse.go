@@ -55,6 +55,7 @@ type config struct {
 	crashResume bool
 	crashPoints int
 	srv         server.Server
+	fullChecks  bool
 }
 
 // Fixture restores path (.sql or .sql.gz) instead of the default fixture.
@@ -136,7 +137,7 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 			}
 		}
 	}
-	rep, err := rehearsal.Run(t.Context(), rc)
+	rep, err := runRehearsal(t, rc, cfg.fullChecks, srv)
 	if err != nil {
 		t.Fatalf("rehearse %s: %v", label(cfg.patchID), err)
 	}

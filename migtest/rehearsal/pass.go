@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -385,4 +386,27 @@ func (p *pass) secondUp(ctx context.Context, last *snapshot.Snapshot) (CheckRun,
 		c.Problem = fmt.Sprintf("idempotency: after a second up, the database changed (- first run, + now):\n%s", d.String())
 	}
 	return c, nil
+}
+
+// BigFixtureBytes is the file size from which a fixture counts as
+// production-sized: rehearsals of it take the one pass (Pass) and run the
+// size-dependent checks there, instead of the full per-patch sweep.
+const BigFixtureBytes = 4 << 20
+
+// BigFixture reports whether the fixture at path is production-sized.
+func BigFixture(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Size() >= BigFixtureBytes
+}
+
+// RowCounts returns the row counts of s by table, or nil for a nil s.
+func RowCounts(s *snapshot.Snapshot) map[string]int64 {
+	if s == nil {
+		return nil
+	}
+	m := make(map[string]int64, len(s.Tables))
+	for _, t := range s.Tables {
+		m[t.Name] = t.Rows
+	}
+	return m
 }

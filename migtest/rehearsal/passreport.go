@@ -47,6 +47,9 @@ func (pr *PassReport) Report(id string) (*Report, error) {
 			rep.Problems = append(rep.Problems, c.Problem)
 		}
 	}
+	if id == "" && pr.Stopped != "" {
+		rep.Problems = append(rep.Problems, pr.Stopped)
+	}
 	return rep, nil
 }
 
