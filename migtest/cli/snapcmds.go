@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/migtest/migtest/migtest/dsn"
-	"github.com/migtest/migtest/migtest/dump"
 	"github.com/migtest/migtest/migtest/fixture"
 	"github.com/migtest/migtest/migtest/rehearsal"
 	"github.com/migtest/migtest/migtest/snapshot"
@@ -197,15 +195,22 @@ disposable MariaDB (--provider), restores --fixture, runs the patch set (up to
 (--update writes it). It also checks that a second run changes nothing and
 that a run failed at a few statements resumes to the same result. With a
 fixture other than the golden's (MIGTEST_FIXTURE, a production-sized dump),
-only the schema is compared. Exit 4 on a mismatch or a failed check.`,
+only the schema is compared. A production-sized fixture (4 MiB and up) is
+rehearsed in one pass: restored once, the patches run in order with a
+snapshot and timing after each, one crash injected inside the largest batch
+and resumed, and a second up that must do nothing; the pass is stored in
+the pass cache (MIGTEST_CACHE/passes), where the go test rehearsals of the
+same fixture find it. --full-checks runs every check per patch instead.
+Exit 4 on a mismatch or a failed check.`,
 		Example: `  migrate rehearse --fixture fixtures/demo-site.sql.gz --golden snapshots/demo-site.snap
   migrate rehearse --fixture prod-2026-11.sql.gz --golden snapshots/demo-site.snap --schema-only`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			schemaOnly, _ := cmd.Flags().GetBool("schema-only")
 			estimate, _ := cmd.Flags().GetString("estimate")
+			full, _ := cmd.Flags().GetBool("full-checks")
 			return a.rehearse(cmd.Context(), rehearseOpts{fixture: fixtureFile, golden: golden, patchID: patchID, update: update,
-				idem: !noIdem, crash: !noCrash, schemaOnly: schemaOnly, estimate: estimate})
+				idem: !noIdem, crash: !noCrash, schemaOnly: schemaOnly, estimate: estimate, fullChecks: full})
 		},
 	}
 	a.providerFlag(cmd)
@@ -218,6 +223,7 @@ only the schema is compared. Exit 4 on a mismatch or a failed check.`,
 	fl.BoolVar(&noCrash, "no-crash-resume", false, "skip the crash-and-resume checks")
 	fl.Bool("schema-only", false, "compare only the schema with the golden; check row counts by the patches' declared Rows")
 	fl.String("estimate", "", "a snapshot `FILE` of production: estimate each patch's duration there from this rehearsal's timing")
+	fl.Bool("full-checks", false, "on a production-sized fixture too, rehearse each patch on its own with every crash point (slow)")
 	return cmd
 }
 
@@ -225,10 +231,11 @@ only the schema is compared. Exit 4 on a mismatch or a failed check.`,
 type rehearseOpts struct {
 	fixture, golden, patchID, estimate string
 	update, idem, crash, schemaOnly    bool
+	fullChecks                         bool
 }
 
 func (a *app) rehearse(ctx context.Context, o rehearseOpts) error {
-	fixtureFile, golden, patchID, update, idem, crash, schemaOnly := o.fixture, o.golden, o.patchID, o.update, o.idem, o.crash, o.schemaOnly
+	fixtureFile, golden, patchID, update, schemaOnly := o.fixture, o.golden, o.patchID, o.update, o.schemaOnly
 	var prod *snapshot.Snapshot
 	if o.estimate != "" {
 		s, err := readSnapshot(o.estimate)
@@ -263,14 +270,8 @@ func (a *app) rehearse(ctx context.Context, o rehearseOpts) error {
 	}
 	defer srv.Close()
 	a.log.Info("rehearsing", "provider", srv.Provider(), "version", srv.Version(), "fixture", fixtureFile)
-	restore := func(ctx context.Context, db *sql.DB, database string, r io.Reader) error {
-		_, err := dump.Restore(ctx, db, database, r, dump.WithRestoreLogger(a.log))
-		return err
-	}
-	rep, err := rehearsal.Run(ctx, rehearsal.Config{
-		Set: a.set, PatchID: patchID, Fixture: fixtureFile, Cache: fixture.NewCache(srv, restore),
-		Idempotency: idem, CrashResume: crash, RowChanges: schemaOnly, Lint: true, ProductionRows: rowsOf(prod), Logger: a.log,
-	})
+	o.fixture = fixtureFile
+	rep, err := a.runRehearsal(ctx, o, srv, prod)
 	if err != nil {
 		return fmt.Errorf("rehearsal: %w", err)
 	}

@@ -48,6 +48,17 @@ import (
 // process of this go test run has made it, and runs it (then caches it)
 // otherwise. version is the server's version. cached says which.
 func CachedPass(ctx context.Context, cfg PassConfig, version string) (rep *PassReport, cached bool, err error) {
+	return cachedPass(ctx, cfg, version, true)
+}
+
+// StorePass runs the pass over cfg.Set and stores it in the pass cache for
+// the rehearsals that come after (`migrate rehearse`, then go test).
+func StorePass(ctx context.Context, cfg PassConfig, version string) (*PassReport, error) {
+	rep, _, err := cachedPass(ctx, cfg, version, false)
+	return rep, err
+}
+
+func cachedPass(ctx context.Context, cfg PassConfig, version string, reuse bool) (rep *PassReport, cached bool, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -64,7 +75,7 @@ func CachedPass(ctx context.Context, cfg PassConfig, version string) (rep *PassR
 		return nil, false, errors.New("the patch set is empty: nothing to rehearse")
 	}
 	last := filepath.Join(dir, keys[len(keys)-1]+".json")
-	if rep, err := loadPass(last, len(keys)); !errors.Is(err, fs.ErrNotExist) {
+	if rep, err := loadPass(last, len(keys)); reuse && !errors.Is(err, fs.ErrNotExist) {
 		return rep, true, err
 	}
 	unlock, err := filelock.Lock(ctx, filepath.Join(dir, sum[:16]+".lock"), 2*time.Hour)
@@ -72,10 +83,12 @@ func CachedPass(ctx context.Context, cfg PassConfig, version string) (rep *PassR
 		return nil, false, err
 	}
 	defer unlock()
-	if rep, err := loadPass(last, len(keys)); !errors.Is(err, fs.ErrNotExist) {
+	if rep, err := loadPass(last, len(keys)); reuse && !errors.Is(err, fs.ErrNotExist) {
 		return rep, true, err
 	}
-	cfg.Logger.Info("rehearsal: no pass of this set in the cache yet; running it", "cache", dir)
+	if reuse {
+		cfg.Logger.Info("rehearsal: no pass of this set in the cache yet; running it", "cache", dir)
+	}
 	rep, err = Pass(ctx, cfg)
 	var pe *migrate.PatchError
 	if err != nil && (rep == nil || !errors.As(err, &pe)) {
