@@ -13,6 +13,7 @@ import (
 
 	"github.com/migtest/migtest/migtest/ddllint"
 	"github.com/migtest/migtest/migtest/fixture"
+	"github.com/migtest/migtest/migtest/internal/progress"
 	"github.com/migtest/migtest/migtest/migrate"
 	"github.com/migtest/migtest/migtest/patch"
 	"github.com/migtest/migtest/migtest/snapshot"
@@ -158,7 +159,9 @@ func Pass(ctx context.Context, cfg PassConfig) (*PassReport, error) {
 	before := rep.Start
 	for i, pt := range cfg.Set.Patches {
 		cfg.Logger.Info("rehearsal: patch started", "patch", pt.ID, "n", fmt.Sprintf("%d/%d", i+1, len(cfg.Set.Patches)))
+		stop := p.heartbeat("patch " + pt.ID)
 		step, err := p.patch(ctx, i, before, rep)
+		stop()
 		if err != nil {
 			return rep, err
 		}
@@ -409,4 +412,35 @@ func RowCounts(s *snapshot.Snapshot) map[string]int64 {
 		m[t.Name] = t.Rows
 	}
 	return m
+}
+
+// heartbeat logs a line every progress.Interval while what runs (when
+// progress is on): the elapsed time and the statement running, so a long
+// statement without progress of its own still shows in a CI log.
+func (p *pass) heartbeat(what string) (stop func()) {
+	if p.cfg.Progress == nil {
+		return func() {}
+	}
+	start := time.Now()
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(progress.Interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				p.cfg.Logger.Info("rehearsal: running", "what", what, "elapsed", time.Since(start).Round(time.Second), "statement", p.tm.current())
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// current is the statement running now (the last one the hook saw), shortened.
+func (tm *timer) current() string {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	return shorten(tm.last.query)
 }

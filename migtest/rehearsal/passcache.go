@@ -40,7 +40,7 @@ import (
 // version, or the sha256 of its Go files when it is the main module), and
 // per patch of the prefix its ID, description, budgets, declared rows, and
 // its code: the names of its Run and Verify functions and the sha256 of
-// the non-test Go files of the package each is in (the same for the set's
+// the Go files (tests included) of the package each is in (the same for the set's
 // hooks). A change to any of them makes a new pass; delete
 // MIGTEST_CACHE/passes to make one anyway.
 
@@ -203,7 +203,8 @@ var (
 	dirSums   = map[string]string{}
 )
 
-// dirSum hashes the non-test .go files of dir (once per process); "?" when
+// dirSum hashes the .go files of dir, tests included (a patch may be
+// defined in a test file) (once per process); "?" when
 // the sources are not on this machine.
 func dirSum(dir string) string {
 	dirSumsMu.Lock()
@@ -216,9 +217,6 @@ func dirSum(dir string) string {
 	sort.Strings(files)
 	n := 0
 	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			continue
