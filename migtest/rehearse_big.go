@@ -81,9 +81,9 @@ func productionSnapshot() (*snapshot.Snapshot, error) {
 	if path == "" {
 		root, err := fixture.ModuleRoot()
 		if err != nil {
-			return nil, nil //nolint:nilerr // no module: no default production snapshot
+			return nil, err
 		}
-		path, from = filepath.Join(root, "snapshots", "production.snap"), ""
+		path, from = filepath.Join(root, "snapshots", "production.snap"), "the default production snapshot"
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			return nil, nil
 		}

@@ -223,7 +223,7 @@ func dirSum(dir string) string {
 		}
 		n++
 		fmt.Fprintf(h, "%s %d\n", filepath.Base(f), len(b))
-		h.Write(b)
+		_, _ = h.Write(b)
 	}
 	s := "?"
 	if n > 0 {
