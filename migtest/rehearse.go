@@ -279,6 +279,6 @@ func cacheFor(srv server.Server) *fixture.Cache {
 
 // restore loads a dump into database with the dump package's loader.
 func restore(ctx context.Context, db *sql.DB, database string, r io.Reader) error {
-	_, err := dump.Restore(ctx, db, database, r)
+	_, err := dump.Restore(ctx, db, database, r, dump.WithReadAhead(rehearsal.RestoreReadAhead, 4<<30))
 	return err
 }

@@ -25,7 +25,7 @@ func (a *app) runRehearsal(ctx context.Context, o rehearseOpts, srv server.Serve
 		logp = progress.Log(a.log, progress.Interval)
 	}
 	restore := func(ctx context.Context, db *sql.DB, database string, r io.Reader) error {
-		opts := []dump.RestoreOption{dump.WithRestoreLogger(a.log)}
+		opts := []dump.RestoreOption{dump.WithRestoreLogger(a.log), dump.WithReadAhead(rehearsal.RestoreReadAhead, 4<<30)}
 		if f, ok := r.(*os.File); ok && logp != nil {
 			if st, err := f.Stat(); err == nil {
 				opts = append(opts, dump.WithTotalBytes(st.Size()))

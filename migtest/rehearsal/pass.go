@@ -391,6 +391,12 @@ func (p *pass) secondUp(ctx context.Context, last *snapshot.Snapshot) (CheckRun,
 	return c, nil
 }
 
+// RestoreReadAhead is how many bytes of statements a rehearsal's restore
+// holds in memory ahead of its workers (the rest spills to disk): a quarter
+// of the loader's default, so a rehearsal of a 10 M-row dump stays well
+// under 500 MB.
+const RestoreReadAhead = 64 << 20
+
 // BigFixtureBytes is the file size from which a fixture counts as
 // production-sized: rehearsals of it take the one pass (Pass) and run the
 // size-dependent checks there, instead of the full per-patch sweep.
