@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/migtest/migtest/migtest/dump"
 	"github.com/migtest/migtest/migtest/fixture"
@@ -32,7 +33,10 @@ func (a *app) runRehearsal(ctx context.Context, o rehearseOpts, srv server.Serve
 			}
 			opts = append(opts, dump.WithRestoreProgress(func(p dump.Progress) { logp("restore bytes", p.Bytes, p.TotalBytes) }))
 		}
-		_, err := dump.Restore(ctx, db, database, r, opts...)
+		st, err := dump.Restore(ctx, db, database, r, opts...)
+		if err == nil {
+			a.log.Info("rehearsal: fixture restored", "rows", st.Rows, "took", st.Duration.Round(time.Millisecond))
+		}
 		return err
 	}
 	cache := fixture.NewCache(srv, restore)
