@@ -16,10 +16,13 @@ const Interval = 10 * time.Second
 // Log returns a progress callback (name, done, total) that logs a line per
 // task to l at most every interval (and at the start and the end): done,
 // total, percent, rate and ETA. A task is finished when done reaches a
-// known total; a later call with that name starts it afresh.
+// known total: its line is written once (a restore reports all its bytes
+// read while it still builds indexes), and a later call with that name
+// below the total starts it afresh.
 func Log(l *slog.Logger, interval time.Duration) func(name string, done, total int64) {
 	type state struct {
 		start, last time.Time
+		finished    bool
 	}
 	var mu sync.Mutex
 	tasks := map[string]*state{}
@@ -27,12 +30,18 @@ func Log(l *slog.Logger, interval time.Duration) func(name string, done, total i
 		mu.Lock()
 		defer mu.Unlock()
 		now := time.Now()
+		finished := total > 0 && done >= total
 		st := tasks[name]
+		if st != nil && st.finished {
+			if finished {
+				return
+			}
+			st = nil
+		}
 		if st == nil {
 			st = &state{start: now}
 			tasks[name] = st
 		}
-		finished := total > 0 && done >= total
 		if !finished && now.Sub(st.last) < interval {
 			return
 		}
@@ -50,8 +59,6 @@ func Log(l *slog.Logger, interval time.Duration) func(name string, done, total i
 			}
 		}
 		l.Info("progress", attrs...)
-		if finished {
-			delete(tasks, name)
-		}
+		st.finished = finished
 	}
 }
