@@ -63,6 +63,7 @@ type config struct {
 	errs        []error
 	image       string
 	load        bool
+	fullChecks  bool
 }
 
 func (c *config) bad(format string, args ...any) {
@@ -302,7 +303,7 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 			}
 		}
 	}
-	rep, err := rehearsal.Run(t.Context(), rc)
+	rep, err := runRehearsal(t, rc, cfg.fullChecks, srv)
 	if err != nil {
 		t.Fatalf("rehearse %s: %v", label(cfg.patchID), err)
 	}
@@ -469,6 +470,6 @@ func cacheFor(srv server.Server) *fixture.Cache {
 
 // restore loads a dump into database with the dump package's loader.
 func restore(ctx context.Context, db *sql.DB, database string, r io.Reader) error {
-	_, err := dump.Restore(ctx, db, database, r)
+	_, err := dump.Restore(ctx, db, database, r, dump.WithReadAhead(rehearsal.RestoreReadAhead, 4<<30))
 	return err
 }

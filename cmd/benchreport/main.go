@@ -34,6 +34,7 @@ type comparison struct {
 	section, what string
 	fast, slow    string        // benchmark names: ratio = slow / fast
 	minRatio      float64       // goal: ratio at least this (0: no ratio goal)
+	maxRatio      float64       // goal: ratio at most this (a cost: slow is the one measured)
 	limit         time.Duration // goal: fast at most this (0: none)
 	unit          string        // the metric compared: "" for ns/op, a rate such as "rows/s" (higher is faster), or a duration "…-ns" (lower is better)
 }
@@ -55,6 +56,9 @@ var comparisons = []comparison{
 	{section: "Backup", what: "ours vs mydumper", fast: "BenchmarkBackup/ours", slow: "BenchmarkBackup/mydumper"},
 	{section: "Rehearsal database", what: "warm (tablespace import from the cache) vs cold (restore)", fast: "BenchmarkFixtureDatabase/warm-tablespace-import", slow: "BenchmarkFixtureDatabase/cold-restore", minRatio: 10},
 	{section: "Rehearsal database", what: "warm (SQL clone of a template database: dsn/docker providers) vs cold", fast: "BenchmarkFixtureDatabase/warm-sql-clone", slow: "BenchmarkFixtureDatabase/cold-restore"},
+	{section: "CI rehearsal on a production-sized dump", what: "the whole rehearsal, cold cache (restore, one pass, checks) vs one restore + one plain up (ratio = the rehearsal's cost)", fast: "BenchmarkRehearsal/baseline-restore-up", slow: "BenchmarkRehearsal/pass-cold", maxRatio: 1.5},
+	{section: "CI rehearsal on a production-sized dump", what: "the whole rehearsal, fixture warm in the cache vs one restore + one plain up", fast: "BenchmarkRehearsal/baseline-restore-up", slow: "BenchmarkRehearsal/pass-warm", maxRatio: 1.2},
+	{section: "CI rehearsal on a production-sized dump", what: "the same, warm, vs one import from the cache + one plain up", fast: "BenchmarkRehearsal/baseline-import-up", slow: "BenchmarkRehearsal/pass-warm"},
 	{section: "Snapshot", what: "1,000 tables with row counts", fast: "BenchmarkTake1000/parallel=4", limit: time.Second},
 	{section: "Snapshot", what: "1,000 tables, schema only", fast: "BenchmarkTake1000/schema-only", limit: time.Second},
 	{section: "Batched data migration", what: "helper (Batch) vs one set-based UPDATE (ratio = helper's slowdown; goal: at most 1.2x)", fast: "BenchmarkBatch/set-based", slow: "BenchmarkBatch/helper", unit: "rows/s"},
@@ -181,10 +185,13 @@ func write(w io.Writer, runs map[string][]float64, machine, command string) {
 		if c.minRatio > 0 && ratio < c.minRatio {
 			met = "**no**"
 		}
+		if c.maxRatio > 0 && ratio > c.maxRatio {
+			met = "**no**"
+		}
 		if c.limit > 0 && (c.unit == "" || durationUnit(c.unit)) && time.Duration(mf) > c.limit {
 			met = "**no**"
 		}
-		if c.minRatio == 0 && c.limit == 0 {
+		if c.minRatio == 0 && c.limit == 0 && c.maxRatio == 0 {
 			met = "-"
 			if strings.Contains(c.what, "goal: at most 1.2x") {
 				if ratio <= 1.2 {
@@ -213,6 +220,8 @@ func goalText(c comparison) string {
 	switch {
 	case c.minRatio > 0:
 		return fmt.Sprintf("≥ %.1fx", c.minRatio)
+	case c.maxRatio > 0:
+		return fmt.Sprintf("≤ %.1fx", c.maxRatio)
 	case c.limit > 0:
 		return "< " + c.limit.String()
 	case strings.Contains(c.what, "goal: at most 1.2x"):

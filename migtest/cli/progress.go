@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"os"
 	"sync"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/migtest/migtest/migtest/internal/progress"
 	"github.com/migtest/migtest/migtest/migrate"
 )
 
@@ -78,52 +78,9 @@ func (a *app) newBar(name, unit string, total int64) *progressbar.ProgressBar {
 	return progressbar.NewOptions64(total, opts...)
 }
 
-// progressInterval is how often progressLog writes a line per task.
-const progressInterval = 10 * time.Second
-
 // progressLog returns a ProgressFunc that logs a line per task at most
-// every progressInterval (and at the end): done, total, rate and ETA. It
+// every progress.Interval (and at the end): done, total, rate and ETA. It
 // stands in for the bars where stderr is not a terminal (CI, Kubernetes).
 func (a *app) progressLog(unit string) migrate.ProgressFunc {
-	type state struct {
-		start, last time.Time
-	}
-	var mu sync.Mutex
-	tasks := map[string]*state{}
-	return func(name string, done, total int64) {
-		mu.Lock()
-		defer mu.Unlock()
-		now := time.Now()
-		st := tasks[name]
-		if st == nil {
-			st = &state{start: now}
-			tasks[name] = st
-		}
-		finished := total > 0 && done >= total
-		if !finished && now.Sub(st.last) < progressInterval {
-			return
-		}
-		st.last = now
-		a.log.Info("progress", progressAttrs(name, unit, done, total, now.Sub(st.start), finished)...)
-		if finished {
-			delete(tasks, name)
-		}
-	}
-}
-
-// progressAttrs are the attributes of a progress log line: task, done,
-// rate, and with a total the percentage and the ETA.
-func progressAttrs(name, unit string, done, total int64, elapsed time.Duration, finished bool) []any {
-	attrs := []any{"task", name, "unit", unit, "done", done}
-	if elapsed > 0 {
-		attrs = append(attrs, "rate_per_s", int64(float64(done)/elapsed.Seconds()))
-	}
-	if total > 0 {
-		attrs = append(attrs, "total", total, "percent", fmt.Sprintf("%.1f", 100*float64(done)/float64(total)))
-		if done > 0 && !finished {
-			eta := time.Duration(float64(elapsed) * float64(total-done) / float64(done))
-			attrs = append(attrs, "eta", eta.Round(time.Second).String())
-		}
-	}
-	return attrs
+	return progress.Log(a.log.With("unit", unit), progress.Interval)
 }

@@ -2,7 +2,6 @@ package devcli
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"os"
@@ -13,8 +12,6 @@ import (
 
 	"github.com/migtest/migtest/migtest/cli"
 	"github.com/migtest/migtest/migtest/config"
-	"github.com/migtest/migtest/migtest/dump"
-	"github.com/migtest/migtest/migtest/fixture"
 	"github.com/migtest/migtest/migtest/rehearsal"
 	"github.com/migtest/migtest/migtest/runbook"
 	"github.com/migtest/migtest/migtest/server"
@@ -34,7 +31,13 @@ disposable MariaDB (--provider), restores --fixture, runs the patch set (up to
 (--update writes it). It also checks that a second run changes nothing and
 that a run failed at a few statements resumes to the same result. With a
 fixture other than the golden's (MIGTEST_FIXTURE, a production-sized dump),
-only the schema is compared. Exit 4 on a mismatch or a failed check.
+only the schema is compared. A production-sized fixture (4 MiB and up) is
+rehearsed in one pass: restored once, the patches run in order with a
+snapshot and timing after each, one crash injected inside the largest batch
+and resumed, and a second up that must do nothing; the pass is stored in
+the pass cache (MIGTEST_CACHE/passes), where the go test rehearsals of the
+same fixture find it. --full-checks runs every check per patch instead.
+Exit 4 on a mismatch or a failed check.
 
 With --image (a server version: make images builds them) it rehearses a
 server upgrade too: before any patch runs, it restores the fixture on the
@@ -52,8 +55,9 @@ collation or type) fails with one line naming it.`,
 		schemaOnly, _ := cmd.Flags().GetBool("schema-only")
 		estimate, _ := cmd.Flags().GetString("estimate")
 		load, _ := cmd.Flags().GetBool("load")
+		full, _ := cmd.Flags().GetBool("full-checks")
 		return rehearse(cmd.Context(), env, rehearseOpts{server: *provider, fromImage: fromImage, fixture: fixtureFile, golden: goldenFile(golden), patchID: patchID, update: update,
-			idem: !noIdem, crash: !noCrash, schemaOnly: schemaOnly, estimate: estimate, load: load})
+			idem: !noIdem, crash: !noCrash, schemaOnly: schemaOnly, estimate: estimate, load: load, fullChecks: full})
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&fixtureFile, "fixture", "", "fixture `FILE` to restore (.sql or .sql.gz; default MIGTEST_FIXTURE)")
@@ -64,6 +68,7 @@ collation or type) fails with one line naming it.`,
 	fl.BoolVar(&noCrash, "no-crash-resume", false, "skip the crash-and-resume checks")
 	fl.Bool("schema-only", false, "compare only the schema with the golden; check row counts by the patches' declared Rows")
 	fl.String("estimate", "", "a snapshot `FILE` of production: estimate each patch's duration there from this rehearsal's timing")
+	fl.Bool("full-checks", false, "on a production-sized fixture too, rehearse each patch on its own with every crash point (slow)")
 	fl.Bool("load", false, "run a synthetic application workload (reads and row locks by key) on the tables each patch writes, and report per patch the longest wait of an application statement and its p99")
 	fl.StringVar(&fromImage, "from-image", "", "with --image: the `IMAGE` of the server the fixture was taken on (default: the default server), for the upgrade report")
 	return cmd
@@ -77,6 +82,7 @@ type rehearseOpts struct {
 	golden                          goldenFile
 	update, idem, crash, schemaOnly bool
 	load                            bool // --load: rehearse under a synthetic workload
+	fullChecks                      bool // --full-checks: every check per patch on a big fixture too
 }
 
 func rehearse(ctx context.Context, env *cli.Env, o rehearseOpts) error {
@@ -95,18 +101,7 @@ func rehearse(ctx context.Context, env *cli.Env, o rehearseOpts) error {
 			return err
 		}
 	}
-	restore := func(ctx context.Context, db *sql.DB, database string, r io.Reader) error {
-		_, err := dump.Restore(ctx, db, database, r, dump.WithRestoreLogger(env.Log()))
-		return err
-	}
-	var load *rehearsal.Load
-	if o.load {
-		load = &rehearsal.Load{}
-	}
-	rep, err := rehearsal.Run(ctx, rehearsal.Config{Load: load,
-		Set: env.Set(), PatchID: o.patchID, Fixture: o.fixture, Cache: fixture.NewCache(srv, restore),
-		Idempotency: o.idem, CrashResume: o.crash, Compare: compareMode(o.schemaOnly), Lint: true, ProductionRows: runbook.RowCounts(prod), Logger: env.Log(),
-	})
+	rep, err := runRehearsal(ctx, env, o, srv, prod)
 	if err != nil {
 		return fmt.Errorf("rehearsal: %w", err)
 	}
