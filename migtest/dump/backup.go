@@ -25,6 +25,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/klauspost/pgzip"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
 // ManifestFormat is the format name written in every manifest.
@@ -1006,28 +1008,7 @@ func appendValue(buf []byte, kind colKind, v driver.Value) []byte {
 		buf = strconv.AppendUint(buf, n, 2)
 		return append(buf, '\'')
 	}
-	buf = append(buf, '\'')
-	for _, c := range s {
-		switch c {
-		case 0:
-			buf = append(buf, '\\', '0')
-		case '\n':
-			buf = append(buf, '\\', 'n')
-		case '\r':
-			buf = append(buf, '\\', 'r')
-		case '\\':
-			buf = append(buf, '\\', '\\')
-		case '\'':
-			buf = append(buf, '\\', '\'')
-		case '"':
-			buf = append(buf, '\\', '"')
-		case 0x1a:
-			buf = append(buf, '\\', 'Z')
-		default:
-			buf = append(buf, c)
-		}
-	}
-	return append(buf, '\'')
+	return sqltext.AppendString(buf, s)
 }
 
 // commentSafe returns s with every control character written as an escape
