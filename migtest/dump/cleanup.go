@@ -69,6 +69,7 @@ func (l *loader) cleanup() string {
 		return fmt.Sprintf("; could not connect to drop what it had created (%v): the database %s is incomplete, drop it", err, quoteIdent(l.target))
 	}
 	defer discard(conn)
+	waitQuiet(ctx, conn, l.target)
 	now, err := listObjects(ctx, conn, l.target)
 	if err != nil {
 		return fmt.Sprintf("; could not list what it had created (%v): the database %s is incomplete, drop it", err, quoteIdent(l.target))
@@ -128,4 +129,26 @@ func kindOf(key string) string {
 	}
 	k, _, _ := strings.Cut(key, " ")
 	return k
+}
+
+// waitQuiet waits, up to half a minute, until no other session runs a
+// statement in database. A worker whose statement was cancelled when the
+// restore failed has its connection closed by the driver, but the server
+// finishes the statement it was running (a CREATE TABLE, say): listing what
+// the restore created before then would miss it and leave it behind.
+func waitQuiet(ctx context.Context, conn *sql.Conn, database string) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var n int
+		err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.PROCESSLIST
+WHERE DB = ? AND ID <> CONNECTION_ID() AND COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump')`, database).Scan(&n)
+		if err != nil || n == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
