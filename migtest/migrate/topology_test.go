@@ -91,7 +91,7 @@ func tableChecksum(t *testing.T, db *sql.DB) string {
 }
 
 // TestTopologyReplica: on a primary with one GTID replica, up refuses the
-// replica; a big batch is throttled while the (delayed) replica lags and
+// replica; a big batch is throttled while the (stalled) replica lags and
 // finishes with the replica caught up; a replica stopped mid-batch pauses
 // the run, which resumes when the replica is back.
 func TestTopologyReplica(t *testing.T) {
@@ -150,14 +150,29 @@ func TestTopologyReplica(t *testing.T) {
 	})
 
 	t.Run("throttled while the replica lags", func(t *testing.T) {
-		// A replica applying everything two seconds late lags past the
-		// one-second limit whenever the batch writes for a second.
-		replica.Exec("STOP SLAVE", "CHANGE MASTER TO MASTER_DELAY=2", "START SLAVE")
-		defer replica.Exec("STOP SLAVE", "CHANGE MASTER TO MASTER_DELAY=0", "START SLAVE")
+		// A session on the replica holds a row the batch will reach (a long
+		// report query would do the same): the replica's SQL thread waits
+		// for it, lag builds past the one-second limit, the batch pauses;
+		// once the session lets go, the replica catches up and the batch
+		// resumes. (A MASTER_DELAY replica beyond the limit would throttle
+		// forever: the run's own heartbeat keeps a transaction pending.)
+		stall, err := rdb.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stall.Exec("SELECT * FROM big WHERE id = 20000 FOR UPDATE"); err != nil {
+			t.Fatal(err)
+		}
 		var logs logSink
 		var chunks atomic.Int64
-		// 80 chunks of at least 40ms: over 3 s of writing, so the lag
-		// passes the limit however fast the machine.
+		go func() {
+			deadline := time.Now().Add(2 * time.Minute)
+			for !strings.Contains(logs.String(), "throttled: replica lag ") && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			time.Sleep(time.Second)
+			_ = stall.Rollback()
+		}()
 		m := newMigrator(t, pdb, patch.Set{Patches: []patch.Patch{counted("v1.lagged", &chunks, 40*time.Millisecond)}},
 			migrate.WithReplicas(watched), migrate.WithLogger(logs.logger()))
 		if _, err := m.Up(ctx, migrate.UpOptions{}); err != nil {
