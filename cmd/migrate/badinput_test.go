@@ -304,9 +304,12 @@ func TestBadGoldens(t *testing.T) {
 	writeFile(t, dir, "corrupt.snap", "# migtest snapshot v1\n\ntable t rows=x\n  colum a int\n")
 	writeFile(t, dir, "garbage.snap", "\x00\x01 not a snapshot\n")
 	fx := fixturePath(t)
-	runBad(t, binary, dir, env, db, d.Name, []badCase{
+	runBad(t, devBinary, dir, env, db, d.Name, []badCase{
 		{"rehearse, golden missing", nil, []string{"rehearse", "--fixture", fx, "--golden", "nope.snap"}, 2, []string{"nope.snap", "--update"}},
 		{"rehearse, golden corrupt", nil, []string{"rehearse", "--fixture", fx, "--golden", "corrupt.snap"}, 1, []string{"corrupt.snap", "line 3"}},
+		{"rehearse, fixture missing", nil, []string{"rehearse", "--fixture", "nope.sql.gz"}, 2, []string{"nope.sql.gz", "cannot be read"}},
+	})
+	runBad(t, binary, dir, env, db, d.Name, []badCase{
 		{"verify, snapshot corrupt", nil, []string{"verify", "--snapshot", "garbage.snap"}, 2, []string{"garbage.snap", "corrupt"}},
 		{"verify, snapshot missing", nil, []string{"verify", "--snapshot", "nope.snap"}, 2, []string{"nope.snap"}},
 		{"diff, snapshot corrupt", nil, []string{"diff", "corrupt.snap", d.DSN}, 2, []string{"corrupt.snap"}},
@@ -345,7 +348,7 @@ func TestSelectOnlyUser(t *testing.T) {
 		{"up", nil, []string{"up", "--backup-dir", "backups"}, 1, []string{"CREATE command denied", "privilege"}},
 		{"up --no-backup", nil, []string{"up", "--no-backup"}, 1, []string{"CREATE command denied"}},
 		{"mark", nil, []string{"mark", "v1_0.add_custom_region", "--done", "--reason", "x"}, 1, []string{"denied"}},
-		{"rollback", nil, []string{"rollback", "--yes", "--backup", fixturePath(t)}, 1, []string{"denied"}},
+		{"rollback", nil, []string{"rollback", "--yes", "--backup", fixturePath(t), "--backup-dir", "backups"}, 1, []string{"denied"}},
 	})
 	if backups, _ := filepath.Glob(filepath.Join(dir, "backups", "*[0-9]Z.sql.gz")); len(backups) > 0 {
 		for _, b := range backups {
