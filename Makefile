@@ -8,12 +8,15 @@ GOLANGCI  ?= v2.15.0
 
 SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
 
-.PHONY: all build test test-short demo lint bench deps image fuzz clean rehearse-big
+.PHONY: all build test test-short demo lint bench deps image images matrix fuzz clean rehearse-big
 
 all: build
 
+## build: bin/migrate (production: no Docker or test code, TestThinBinary keeps it so) and
+## bin/migtest (the developer commands: rehearse, sandbox, new).
 build:
 	$(GO) build -o bin/migrate ./cmd/migrate
+	$(GO) build -o bin/migtest ./cmd/migtest
 
 ## deps: install MariaDB server and client (the local provider's binaries) when missing.
 deps:
@@ -41,7 +44,7 @@ BIG_FIXTURE := .cache/big-site-s$(BIG_SCALE).sql.gz
 $(BIG_FIXTURE):
 	mkdir -p .cache && $(GO) run ./cmd/fixturegen -scale $(BIG_SCALE) -out $@ -v
 rehearse-big: deps build $(BIG_FIXTURE)
-	./bin/migrate rehearse --fixture $(BIG_FIXTURE) --golden snapshots/demo-site.snap --schema-only
+	./bin/migtest rehearse --fixture $(BIG_FIXTURE) --golden snapshots/demo-site.snap --schema-only
 	MIGTEST_FIXTURE=$(CURDIR)/$(BIG_FIXTURE) $(GO) test -count=1 -timeout 25m ./patches/...
 	MIGTEST_FIXTURE=$(CURDIR)/$(BIG_FIXTURE) $(GO) test -count=1 -timeout 10m -run 'TestBigFixtureLockBudget' -v ./migtest/
 
@@ -51,7 +54,7 @@ test-short:
 
 ## demo: rehearse the example patches on the committed demo fixture on a disposable local MariaDB.
 demo: deps build
-	./bin/migrate rehearse --fixture fixtures/demo-site.sql.gz --golden snapshots/demo-site.snap
+	./bin/migtest rehearse --fixture fixtures/demo-site.sql.gz --golden snapshots/demo-site.snap
 
 ## lint: golangci-lint v2 (installed with go install when missing).
 LINTBIN := $(shell $(GO) env GOPATH)/bin/golangci-lint
@@ -70,17 +73,32 @@ bench: deps build
 	  -command "make bench BENCHCOUNT=$(BENCHCOUNT)" < bench.out > BENCHMARKS.md
 	@echo "wrote BENCHMARKS.md"
 
-## image: build the local MariaDB test image for the Docker providers (no registry needed).
+## image: build the local MariaDB test image for the Docker providers (no registry needed):
+## migtest/mariadb:local, MariaDB 10.11 from bookworm.
 image:
 	.ci/mariadb-image/build.sh
 
-## fuzz: fuzzing runs of the SQL splitter, the snapshot parser and the DDL lint's parser (FUZZTIME each).
+## images: every server image the matrix runs on (README's support table), cached under
+## ~/.cache/migtest; EXTRA_PACKAGES adds Debian packages to each (e.g. galera-4).
+IMAGES ?= migtest/mariadb:10.5 migtest/mariadb:10.11 migtest/mariadb:11.8 migtest/mysql:9
+images: image
+	@for im in $(IMAGES); do .ci/mariadb-image/build.sh $$im || exit 1; done
+
+## matrix: what differs between servers (rehearsals, backup/restore round trips, the snapshot
+## normaliser, the DDL lint's probe) on every image of IMAGES, then the cross-version round
+## trips; builds the images it lacks. .ci/run runs it after the main suite.
+matrix: images
+	TESTCONTAINERS_RYUK_DISABLED=true .ci/matrix $(IMAGES)
+
+## fuzz: fuzzing runs of the SQL splitter, the snapshot parser, the DDL lint's parser and the SQL lexer (FUZZTIME each).
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSplit$$' -fuzztime $(FUZZTIME) ./migtest/dump/sqlsplit
 	$(GO) test -run '^$$' -fuzz '^FuzzLiterals$$' -fuzztime $(FUZZTIME) ./migtest/dump/sqlsplit
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./migtest/snapshot
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./migtest/ddllint
+	$(GO) test -run '^$$' -fuzz '^FuzzLex$$' -fuzztime $(FUZZTIME) ./migtest/internal/sqltext
+	$(GO) test -run '^$$' -fuzz '^FuzzBackupNames$$' -fuzztime $(FUZZTIME) ./migtest/dump
 
 clean:
 	rm -rf bin bench.out

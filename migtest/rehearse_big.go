@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	mtconfig "github.com/migtest/migtest/migtest/config"
+
 	"github.com/migtest/migtest/migtest/fixture"
 	"github.com/migtest/migtest/migtest/internal/progress"
 	"github.com/migtest/migtest/migtest/rehearsal"
@@ -27,7 +29,7 @@ func FullChecks() Option { return func(c *config) { c.fullChecks = true } }
 
 // EnvProduction names the environment variable that points rehearsals at
 // a production snapshot other than snapshots/production.snap.
-const EnvProduction = "MIGTEST_PRODUCTION"
+const EnvProduction = mtconfig.EnvProduction
 
 // runRehearsal rehearses rc: the demo path (rehearsal.Run, every check) for
 // a small fixture or with FullChecks, the one pass for a big one.
@@ -40,7 +42,7 @@ func runRehearsal(t testing.TB, rc rehearsal.Config, full bool, srv server.Serve
 		t.Fatalf("rehearse: %v", err)
 	}
 	pc := rehearsal.PassConfig{Set: rc.Set, Fixture: rc.Fixture, Cache: rc.Cache, Lint: rc.Lint, ProductionRows: rehearsal.RowCounts(prod),
-		RowChanges: rc.RowChanges, Crash: rc.CrashResume, SecondUp: rc.Idempotency, Logger: rc.Logger}
+		RowChanges: rc.Compare == mtconfig.CompareRowChanges, Crash: rc.CrashResume, SecondUp: rc.Idempotency, Logger: rc.Logger}
 	if testing.Verbose() {
 		pc.Progress = progress.Log(rc.Logger, progress.Interval)
 	}
@@ -77,7 +79,7 @@ func runRehearsal(t testing.TB, rc rehearsal.Config, full bool, srv server.Serve
 // productionSnapshot reads MIGTEST_PRODUCTION, else snapshots/production.snap
 // when it exists; nil when neither does.
 func productionSnapshot() (*snapshot.Snapshot, error) {
-	path, from := os.Getenv(EnvProduction), EnvProduction
+	path, from := mtconfig.Get(EnvProduction), EnvProduction
 	if path == "" {
 		root, err := fixture.ModuleRoot()
 		if err != nil {

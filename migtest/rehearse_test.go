@@ -114,10 +114,56 @@ func TestRehearseCatchesNonIdempotentPatch(t *testing.T) {
 	if !strings.Contains(strings.Join(r.errors, "\n"), "idempotency") {
 		t.Errorf("a patch that inserts on every run passed the idempotency check: %q", r.errors)
 	}
-	r = rehearse(t, patch.Set{Patches: []patch.Patch{p}}, migtest.Golden(golden), migtest.WithoutIdempotencyCheck())
+	r = rehearse(t, patch.Set{Patches: []patch.Patch{p}}, migtest.Golden(golden), migtest.Skip(migtest.Idempotency))
 	if len(r.errors) > 0 {
 		t.Errorf("with the check off: %q", r.errors)
 	}
 }
 
 func flagUpdate(t *testing.T, on bool) { migtest.FlagUpdateForTest(t, on) }
+
+// TestRehearseOnImage rehearses one ALTER that copies its table on the
+// servers of the matrix (.ci/matrix sets MIGTEST_MATRIX_IMAGES): on
+// MariaDB 11.8 the lint says the copy is online and that 10.11 blocks
+// writes; on 10.11, the reverse.
+func TestRehearseOnImage(t *testing.T) {
+	images := os.Getenv("MIGTEST_MATRIX_IMAGES")
+	if images == "" {
+		t.Skip("rehearsals on other server versions run in .ci/matrix (MIGTEST_MATRIX_IMAGES names the images)")
+	}
+	shrink := patch.Patch{
+		ID:          "v9_0.shrink_customer_name",
+		Description: "a type change that copies the table",
+		Run: func(ctx context.Context, pc *patch.Context) error {
+			return pc.ModifyColumn(ctx, "tabCustomer", "customer_name", "varchar(139) DEFAULT NULL")
+		},
+	}
+	for _, c := range []struct{ image, server, says string }{
+		{"migtest/mariadb:11.8", "MariaDB 11.8", "copies the whole table online (ALGORITHM=COPY, LOCK=NONE on MariaDB 11.8"},
+		{"migtest/mariadb:10.11", "MariaDB 10.11", "MariaDB 11.2 and later runs ALGORITHM=COPY online"},
+	} {
+		if !strings.Contains(" "+images+" ", " "+c.image+" ") {
+			t.Fatalf("MIGTEST_MATRIX_IMAGES=%s lacks %s", images, c.image)
+		}
+		t.Run(c.image, func(t *testing.T) {
+			golden := filepath.Join(t.TempDir(), "shrink.snap")
+			flagUpdate(t, true)
+			res := migtest.Rehearse(t, patch.Set{Patches: []patch.Patch{shrink}}, migtest.OnImage(c.image), migtest.Golden(golden),
+				migtest.WithoutCrashResumeCheck())
+			flagUpdate(t, false)
+			if !strings.Contains(res.Server, strings.TrimPrefix(c.server, "MariaDB ")) {
+				t.Errorf("rehearsed on %s, want %s", res.Server, c.server)
+			}
+			found := false
+			for _, f := range res.Lint {
+				t.Log(f)
+				if f.Rule == "rebuild" && strings.HasPrefix(f.Server, c.server) && strings.Contains(f.Message, c.says) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no rebuild finding on %s saying %q", c.server, c.says)
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/migtest/migtest/patches/v1_0/addcustomregion"
 	"github.com/migtest/migtest/patches/v1_0/customerprofile"
 	"github.com/migtest/migtest/patches/v1_0/migratecustomerdata"
+	"github.com/migtest/migtest/patches/v1_1/customeremails"
 )
 
 // Set is the ordered patch set.
@@ -20,6 +21,7 @@ var Set = patch.Set{
 		addcustomregion.Patch,
 		migratecustomerdata.Patch,
 		customerprofile.Patch,
+		customeremails.Patch,
 	},
 	AfterMigrate: bumpMigrationIndex,
 }

@@ -1,18 +1,22 @@
 #!/bin/bash
-# Entrypoint of migtest's locally built MariaDB image (.ci/mariadb-image/build.sh).
+# Entrypoint of migtest's locally built MariaDB and MySQL images
+# (.ci/mariadb-image/build.sh).
 #
-# It behaves like the official mariadb image's entrypoint for what tests use:
-# MARIADB_ROOT_PASSWORD / MARIADB_ALLOW_EMPTY_ROOT_PASSWORD /
+# It behaves like the official mariadb and mysql images' entrypoints for what
+# tests use: MARIADB_ROOT_PASSWORD / MARIADB_ALLOW_EMPTY_ROOT_PASSWORD /
 # MARIADB_RANDOM_ROOT_PASSWORD, MARIADB_ROOT_HOST, MARIADB_DATABASE,
-# MARIADB_USER, MARIADB_PASSWORD (and their MYSQL_* aliases, and *_FILE
-# variants of the secrets). An empty datadir is initialised with
-# mariadb-install-db; the accounts and database are created by an --init-file
-# on the server's first start, so there is no temporary server and the port
-# opens only when everything is ready. Arguments starting with '-' are
-# options for mariadbd, as with the official image.
+# MARIADB_USER, MARIADB_PASSWORD, and the official mysql image's names for
+# them (MYSQL_ROOT_PASSWORD, MYSQL_ALLOW_EMPTY_PASSWORD,
+# MYSQL_RANDOM_ROOT_PASSWORD, MYSQL_ROOT_HOST, MYSQL_DATABASE, MYSQL_USER,
+# MYSQL_PASSWORD), on either server, and *_FILE variants of each. An empty
+# datadir is initialised with mariadb-install-db (MariaDB) or mysqld
+# --initialize-insecure (MySQL); the accounts and database are created by an
+# --init-file on the server's first start, so there is no temporary server and
+# the port opens only when everything is ready. Arguments starting with '-'
+# are options for the server, as with the official images.
 #
 # Not supported: /docker-entrypoint-initdb.d (a warning says so), time zone
-# loading, MARIADB_AUTO_UPGRADE. This is a test image: the init file (with the
+# loading, MARIADB_AUTO_UPGRADE, MYSQL_ONETIME_PASSWORD. This is a test image: the init file (with the
 # passwords) stays in /run/mysqld inside the container, readable by mysql only.
 set -euo pipefail
 
@@ -20,26 +24,32 @@ log()  { printf '%s [Note] [Entrypoint]: %s\n' "$(date --rfc-3339=seconds)" "$*"
 warn() { printf '%s [Warn] [Entrypoint]: %s\n' "$(date --rfc-3339=seconds)" "$*" >&2; }
 die()  { printf '%s [ERROR] [Entrypoint]: %s\n' "$(date --rfc-3339=seconds)" "$*" >&2; exit 1; }
 
-# env_of NAME: MARIADB_NAME, else MYSQL_NAME, else the content of the file
-# named by MARIADB_NAME_FILE / MYSQL_NAME_FILE, else empty.
+# env_of MARIADB_NAME: MARIADB_NAME, else its MYSQL_ name (the official mysql
+# image's: MYSQL_ALLOW_EMPTY_PASSWORD for the empty root password), else the
+# content of the file named by either's _FILE variable, else empty.
 env_of() {
-	local n=$1 v f
-	v=${!n:-}
-	[ -n "$v" ] || { f="MYSQL_${n#MARIADB_}"; v=${!f:-}; }
-	if [ -z "$v" ]; then
-		for f in "${n}_FILE" "MYSQL_${n#MARIADB_}_FILE"; do
-			if [ -n "${!f:-}" ]; then v=$(<"${!f}"); break; fi
-		done
-	fi
-	printf '%s' "$v"
+	local n=$1 m v f
+	m="MYSQL_${n#MARIADB_}"
+	[ "$n" != MARIADB_ALLOW_EMPTY_ROOT_PASSWORD ] || m=MYSQL_ALLOW_EMPTY_PASSWORD
+	for v in "$n" "$m"; do
+		if [ -n "${!v:-}" ]; then printf '%s' "${!v}"; return; fi
+	done
+	for f in "${n}_FILE" "${m}_FILE"; do
+		if [ -n "${!f:-}" ]; then cat -- "${!f}"; return; fi
+	done
 }
 
 # sql_str quotes a string literal; sql_id quotes an identifier.
 sql_str() { local s=${1//\\/\\\\}; s=${s//\'/\\\'}; printf "'%s'" "$s"; }
 sql_id()  { printf '`%s`' "${1//\`/\`\`}"; }
 
+# The server this image carries: MariaDB has mariadb-install-db, MySQL not.
+flavour=mysql server=mysqld
+if command -v mariadb-install-db >/dev/null 2>&1; then
+	flavour=mariadb server=mariadbd
+fi
 if [ "${1:0:1}" = '-' ]; then
-	set -- mariadbd "$@"
+	set -- "$server" "$@"
 fi
 if [ "$1" != mariadbd ] && [ "$1" != mysqld ]; then
 	exec "$@"
@@ -78,27 +88,33 @@ if [ ! -d "$datadir/mysql" ]; then
 		warn "/docker-entrypoint-initdb.d is not supported by this image; its files are ignored"
 	fi
 
-	log "Initializing database files in $datadir"
+	log "Initializing $flavour database files in $datadir"
 	install_args=()
 	for a in "${@:2}"; do
 		case $a in
-		--innodb-log-file-size=*|--innodb_log_file_size=*|--innodb-page-size=*|--innodb_page_size=*|--character-set-server=*|--collation-server=*|--character_set_server=*|--collation_server=*) install_args+=("$a") ;;
+		--innodb-log-file-size=*|--innodb_log_file_size=*|--loose-innodb-log-file-size=*|--innodb-page-size=*|--innodb_page_size=*|--character-set-server=*|--collation-server=*|--character_set_server=*|--collation_server=*) install_args+=("$a") ;;
 		esac
 	done
-	if ! out=$(mariadb-install-db --datadir="$datadir" --user=mysql --auth-root-authentication-method=normal \
-		--skip-test-db --skip-name-resolve --skip-log-bin \
-		--loose-innodb-buffer-pool-load-at-startup=0 --loose-innodb-buffer-pool-dump-at-shutdown=0 \
-		"${install_args[@]}" 2>&1); then
+	if [ "$flavour" = mariadb ]; then
+		initcmd=(mariadb-install-db --datadir="$datadir" --user=mysql --auth-root-authentication-method=normal
+			--skip-test-db --skip-name-resolve --skip-log-bin
+			--loose-innodb-buffer-pool-load-at-startup=0 --loose-innodb-buffer-pool-dump-at-shutdown=0)
+	else
+		initcmd=(mysqld --initialize-insecure --datadir="$datadir" --user=mysql)
+	fi
+	if ! out=$("${initcmd[@]}" "${install_args[@]}" 2>&1); then
 		printf '%s\n' "$out" >&2
-		die "mariadb-install-db failed"
+		die "${initcmd[0]} failed"
 	fi
 
 	init=/run/mysqld/migtest-init.sql
 	pw=$(sql_str "$root_pw")
 	{
-		echo "DELETE FROM mysql.global_priv WHERE User='' OR (User='root' AND Host <> 'localhost');"
-		echo "DELETE FROM mysql.proxies_priv WHERE User='root' AND Host <> 'localhost';"
-		echo "FLUSH PRIVILEGES;"
+		if [ "$flavour" = mariadb ]; then
+			echo "DELETE FROM mysql.global_priv WHERE User='' OR (User='root' AND Host <> 'localhost');"
+			echo "DELETE FROM mysql.proxies_priv WHERE User='root' AND Host <> 'localhost';"
+			echo "FLUSH PRIVILEGES;"
+		fi
 		echo "ALTER USER 'root'@'localhost' IDENTIFIED BY $pw;"
 		if [ "$root_host" != localhost ]; then
 			echo "CREATE USER 'root'@$(sql_str "$root_host") IDENTIFIED BY $pw;"

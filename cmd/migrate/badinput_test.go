@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -155,11 +156,30 @@ func TestBadDumps(t *testing.T) {
 	t.Run("force_over_populated", func(t *testing.T) {
 		runBad(t, binary, dir, []string{"MIGRATE_DSN=" + full.DSN}, fullDB, full.Name, forced)
 	})
-	t.Run("force_with_sql_error_says_emptied", func(t *testing.T) {
+	// A dump that fails on the server halfway, forced over a populated
+	// database: the old contents are put back from the safety backup.
+	half := string(gunzipBytes(t, fixture))
+	cut := strings.Index(half[len(half)/2:], ");\n") + len(half)/2 + 3 // after a statement
+	if cut < len(half)/2+3 {
+		t.Fatal("no statement ends in the second half of the fixture")
+	}
+	writeFile(t, dir, "halfbad.sql", half[:cut]+"INSERT INTO nowhere VALUES (2;\n"+half[cut:])
+	t.Run("force_with_sql_error_puts_the_old_back", func(t *testing.T) {
 		d, db := servertest.NewDatabase(t)
 		env := []string{"MIGRATE_DSN=" + d.DSN}
 		runBin(t, binary, dir, env, "restore", "--file", fixturePath(t)).must(t, 0)
-		r := runBin(t, binary, dir, env, "restore", "--file", "syntax.sql", "--force")
+		before := dbState(t, db, d.Name)
+		r := runBin(t, binary, dir, env, "restore", "--file", "halfbad.sql", "--force", "--backup-dir", t.TempDir())
+		r.mustFailClearly(t, 1, "syntax", "holds its previous contents again", "put back from the safety backup")
+		if after := dbState(t, db, d.Name); after != before {
+			t.Errorf("the database differs from before the failed forced restore:\nbefore %s\nafter  %s", before, after)
+		}
+	})
+	t.Run("force_without_safety_backup_says_emptied", func(t *testing.T) {
+		d, db := servertest.NewDatabase(t)
+		env := []string{"MIGRATE_DSN=" + d.DSN}
+		runBin(t, binary, dir, env, "restore", "--file", fixturePath(t)).must(t, 0)
+		r := runBin(t, binary, dir, env, "restore", "--file", "syntax.sql", "--force", "--no-safety-backup")
 		r.mustFailClearly(t, 1, "line 3", "--force had emptied", "restore a good backup")
 		if n := len(tableNames(t, db, d.Name)); n != 0 {
 			t.Errorf("%d tables left after the failed forced restore: a target that may look complete", n)
@@ -179,6 +199,20 @@ func TestBadDumps(t *testing.T) {
 			t.Errorf("the restore created database %s", other)
 		}
 	})
+}
+
+// gunzipBytes returns data decompressed.
+func gunzipBytes(t *testing.T, data []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestStatementLargerThanMaxAllowedPacket restores a dump with a 3 MB
@@ -449,11 +483,11 @@ func TestBadPatchSets(t *testing.T) {
 		before := dbState(t, db, d.Name)
 		renv := append(env, "FAULT_SET=removed")
 		st := readStatus(t, bin, dir, renv)
-		if len(st.Unknown) != 1 || st.Unknown[0].ID != "v1_0.customer_profile" || st.Unknown[0].Status != "done" {
-			t.Errorf("status --json unknown = %+v, want v1_0.customer_profile (done)", st.Unknown)
+		if len(st.Unknown) != 1 || st.Unknown[0].ID != "v1_1.customer_emails" || st.Unknown[0].Status != "done" {
+			t.Errorf("status --json unknown = %+v, want v1_1.customer_emails (done)", st.Unknown)
 		}
 		text := runBin(t, bin, dir, renv, "status").must(t, 0)
-		if !strings.Contains(text.stdout, "unknown") || !strings.Contains(text.stdout, "v1_0.customer_profile") || !strings.Contains(text.stdout, "no longer in the patch set") {
+		if !strings.Contains(text.stdout, "unknown") || !strings.Contains(text.stdout, "v1_1.customer_emails") || !strings.Contains(text.stdout, "no longer in the patch set") {
 			t.Errorf("status does not show the removed patch as unknown:\n%s", text.stdout)
 		}
 		runBin(t, bin, dir, renv, "up", "--no-backup").must(t, 0)

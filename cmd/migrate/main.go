@@ -1,7 +1,8 @@
 // Command migrate runs the example patch set of this repository (patches/)
-// against a MariaDB database: status, plan, up with backup, verify, rollback,
-// rehearse and the rest of the commands of migtest/cli. A team's own binary is
-// this file with its own patches package.
+// against a MariaDB database: status, plan, up with backup, verify,
+// rollback and the other production commands of migtest/cli. It links no
+// disposable-server or test code (the developer commands are cmd/migtest).
+// A team's own binary is this file with its own patches package.
 package main
 
 import (

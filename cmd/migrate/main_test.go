@@ -15,17 +15,21 @@ import (
 	"github.com/migtest/migtest/migtest/server/servertest"
 )
 
-var binary string
+// binary is cmd/migrate, the production binary; devBinary is cmd/migtest,
+// the developer commands (rehearse, sandbox, new). TestMain builds both.
+var binary, devBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "migrate-e2e-")
 	if err != nil {
 		panic(err)
 	}
-	binary = filepath.Join(dir, "migrate")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build migrate: %v\n%s", err, out)
-		os.Exit(1)
+	binary, devBinary = filepath.Join(dir, "migrate"), filepath.Join(dir, "migtest")
+	for bin, pkg := range map[string]string{binary: ".", devBinary: "../migtest"} {
+		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	if err := server.CloseShared(); err != nil {
@@ -126,8 +130,8 @@ func TestRunbook(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, l := range strings.Split(strings.TrimSpace(string(logText)), "\n") {
-		if !strings.Contains(l, "run_id=") {
-			t.Errorf("a log line without the run ID: %s", l)
+		if n := strings.Count(l, "run_id="); n != 1 {
+			t.Errorf("a log line with the run ID %d times, want once: %s", n, l)
 		}
 	}
 	var rep struct {
@@ -143,7 +147,7 @@ func TestRunbook(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Status != "done" || rep.Backup == "" || len(rep.Run.Patches) != 3 || len(rep.Changes) == 0 {
+	if rep.Status != "done" || rep.Backup == "" || len(rep.Run.Patches) != 4 || len(rep.Changes) == 0 {
 		t.Fatalf("report: status %q backup %q patches %d changes %d\n%s\n%s", rep.Status, rep.Backup, len(rep.Run.Patches), len(rep.Changes), b, up.stdout)
 	}
 	for _, f := range []string{filepath.Join(dir, "up.json"), rep.Backup} {
@@ -182,8 +186,8 @@ func TestRunbook(t *testing.T) {
 		t.Errorf("after rollback: %d patches applied (want 0), %d up runs (want 2), %d rollbacks (want 1) in the logs", applied, ups, rollbacks)
 	}
 	plan = run(t, dir, env, "plan").must(t, 0)
-	if !strings.Contains(plan.stdout, "up would run 3 patches") {
-		t.Errorf("after rollback plan should show the 3 patches again:\n%s", plan.stdout)
+	if !strings.Contains(plan.stdout, "up would run 4 patches") {
+		t.Errorf("after rollback plan should show the 4 patches again:\n%s", plan.stdout)
 	}
 }
 
@@ -207,7 +211,7 @@ func TestExitCodes(t *testing.T) {
 		{"invalid dsn", nil, []string{"status", "--dsn", "nonsense:hunter2@tcp(x"}, 2, "invalid"},
 		{"wrong password", nil, []string{"status", "--dsn", wrongPassword(t, d.DSN)}, 1, "access denied"},
 		{"contradicting flags", nil, []string{"up", "--no-backup", "--backup-dir", "x"}, 2, "contradict"},
-		{"missing fixture", nil, []string{"rehearse", "--fixture", "nope.sql.gz"}, 2, "cannot be read"},
+		{"a developer command", nil, []string{"rehearse", "--fixture", "nope.sql.gz"}, 2, "migtest rehearse"},
 		{"bad site config", nil, []string{"status", "--site-config", writeFile(t, dir, "sc.json", `{"db_name":"x"}`)}, 2, "db_password"},
 	}
 	for _, tt := range tests {
@@ -322,7 +326,7 @@ func TestRollbackTouched(t *testing.T) {
 		t.Errorf("the write after up to an untouched table is gone (%d, %v)", n, err)
 	}
 	plan := run(t, dir, env, "plan").must(t, 0)
-	if !strings.Contains(plan.stdout, "up would run 3 patches") {
+	if !strings.Contains(plan.stdout, "up would run 4 patches") {
 		t.Errorf("after rollback --touched the patches should be pending again:\n%s", plan.stdout)
 	}
 }

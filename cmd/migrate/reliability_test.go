@@ -87,7 +87,8 @@ func lastLine(s string) string {
 }
 
 // mustFailClearly checks a failed command: exit code, and a last stderr line
-// that is one "migrate: ..." line containing every want, with no stack trace.
+// that is one "migrate: ..." (or "migtest: ...") line containing every want,
+// with no stack trace.
 func (r result) mustFailClearly(t *testing.T, code int, want ...string) {
 	t.Helper()
 	if r.code != code {
@@ -95,7 +96,7 @@ func (r result) mustFailClearly(t *testing.T, code int, want ...string) {
 	}
 	line := lastLine(r.stderr)
 	t.Logf("exit %d: %s", r.code, line)
-	if !strings.HasPrefix(line, "migrate: ") {
+	if !strings.HasPrefix(line, "migrate: ") && !strings.HasPrefix(line, "migtest: ") {
 		t.Errorf("the last stderr line is not the error line %q:\n%s", "migrate: ...", r.stderr)
 	}
 	for _, w := range want {
@@ -1042,7 +1043,7 @@ func TestConcurrentUp(t *testing.T) {
 		applied, locked := 0, 0
 		for i, r := range res {
 			switch {
-			case r.code == 0 && strings.Contains(r.stdout, "done: 4 patches run"):
+			case r.code == 0 && strings.Contains(r.stdout, "done: 5 patches run"):
 				applied++
 			case r.code == 3:
 				locked++
@@ -1066,7 +1067,7 @@ func TestConcurrentUp(t *testing.T) {
 		applied, nothing := 0, 0
 		for i, r := range res {
 			switch {
-			case r.code == 0 && strings.Contains(r.stdout, "done: 4 patches run"):
+			case r.code == 0 && strings.Contains(r.stdout, "done: 5 patches run"):
 				applied++
 			case r.code == 0 && strings.Contains(r.stdout, "nothing to do"):
 				nothing++

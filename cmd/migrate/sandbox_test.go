@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"database/sql"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -12,7 +13,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 )
 
-// TestSandbox starts `migrate sandbox --fixture`, uses the DSN it prints
+// TestSandbox starts `migtest sandbox --fixture`, uses the DSN it prints
 // first, stops it with SIGTERM and checks the server is gone.
 func TestSandbox(t *testing.T) {
 	if _, err := exec.LookPath("mariadbd"); err != nil {
@@ -20,7 +21,7 @@ func TestSandbox(t *testing.T) {
 			t.Skip("sandbox test uses the local provider: mariadbd not installed")
 		}
 	}
-	cmd := exec.Command(binary, "sandbox", "--provider", "local", "--fixture", fixturePath(t))
+	cmd := exec.Command(devBinary, "sandbox", "--provider", "local", "--fixture", fixturePath(t))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -74,5 +75,20 @@ func TestSandbox(t *testing.T) {
 	db.SetMaxIdleConns(0)
 	if err := db.Ping(); err == nil {
 		t.Error("the sandbox server still answers after the sandbox stopped")
+	}
+}
+
+// TestRehearseDemo runs what `make demo` runs: migtest rehearse of the
+// whole set on the demo fixture against snapshots/demo-site.snap.
+func TestRehearseDemo(t *testing.T) {
+	golden, err := filepath.Abs("../../snapshots/demo-site.snap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runBin(t, devBinary, t.TempDir(), nil, "rehearse", "--fixture", fixturePath(t), "--golden", golden, "-q").must(t, 0)
+	for _, want := range []string{"matches golden " + golden, "rehearsal passed", "v1_0.customer_profile"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("rehearse output lacks %q:\n%s", want, r.stdout)
+		}
 	}
 }

@@ -62,7 +62,7 @@ func TestManySites(t *testing.T) {
 		t.Errorf("%d reports, want one per site", len(reports))
 	}
 	st := run(t, dir, []string{"MIGRATE_DSN="}, "status", "--sites", sites).must(t, 0)
-	if n := strings.Count(st.stdout, ": 3 applied, 0 pending, 0 failed"); n != 19 {
+	if n := strings.Count(st.stdout, ": 4 applied, 0 pending, 0 failed"); n != 19 {
 		t.Errorf("%d sites fully applied, want 19:\n%s", n, st.stdout)
 	}
 	if !strings.Contains(st.stdout, fmt.Sprintf("database %s", names[7])) || !strings.Contains(st.stdout, "1 failed") {
@@ -101,16 +101,52 @@ var Set = patch.Set{
 	if err := os.WriteFile(filepath.Join(dir, "patches", "patches.go"), []byte(set), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := run(t, dir, nil, "new", "v2_0.add_territory", "--description", "Add territory to Customer").must(t, 0)
+	r := runBin(t, devBinary, dir, nil, "new", "v2_0.add_territory", "--description", "Add territory to Customer").must(t, 0)
 	for _, f := range []string{"patches/v2_0/addterritory/patch.go", "patches/v2_0/addterritory/patch_test.go"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("new did not write %s: %v\n%s", f, err, r.stdout)
 		}
 	}
+	if want := "snapshots/patches/v2_0/addterritory/TestRehearse.snap"; !strings.Contains(r.stdout, want) {
+		t.Errorf("new does not name the golden the test will write (%s):\n%s", want, r.stdout)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "patches/v2_0/addterritory/patch_test.go")); !strings.Contains(string(b), "func TestMain(m *testing.M)") {
+		t.Errorf("the scaffolded test has no TestMain:\n%s", b)
+	}
 	b, _ := os.ReadFile(filepath.Join(dir, "patches", "patches.go"))
 	if !strings.Contains(string(b), "addterritory.Patch") || !strings.Contains(string(b), `"example.com/site/patches/v2_0/addterritory"`) {
 		t.Errorf("patches.go does not register the patch:\n%s", b)
 	}
-	run(t, dir, nil, "new", "v2_0.add_territory").must(t, 2)
-	run(t, dir, nil, "new", "Bad-Name").must(t, 2)
+	runBin(t, devBinary, dir, nil, "new", "v2_0.add_territory").must(t, 2)
+	runBin(t, devBinary, dir, nil, "new", "Bad-Name").must(t, 2)
+	run(t, dir, nil, "new", "v2_0.other").mustFailClearly(t, 2, "migtest new") // not in the production binary
+}
+
+// TestHelpNamesFilesThatExist reads every command's --help of both
+// binaries: each file of this repository it names (snapshots/..., fixtures/...)
+// must exist, so an example can be pasted as it is.
+func TestHelpNamesFilesThatExist(t *testing.T) {
+	repoFile := regexp.MustCompile(`\b(?:snapshots|fixtures)/[\w./-]+\.(?:snap|sql\.gz)\b`)
+	named := 0
+	for bin, cmds := range map[string][]string{
+		binary:    {"", "status", "plan", "up", "mark", "check", "verify", "backup", "restore", "rollback", "snapshot", "diff"},
+		devBinary: {"", "rehearse", "sandbox", "new"},
+	} {
+		for _, c := range cmds {
+			args := []string{"--help"}
+			if c != "" {
+				args = []string{c, "--help"}
+			}
+			r := runBin(t, bin, t.TempDir(), nil, args...).must(t, 0)
+			for _, f := range repoFile.FindAllString(r.stdout, -1) {
+				named++
+				if _, err := os.Stat(filepath.Join("..", "..", f)); err != nil {
+					t.Errorf("%s %s --help names %s, which does not exist", filepath.Base(bin), c, f)
+				}
+			}
+		}
+	}
+	if named < 3 {
+		t.Errorf("the help texts name %d files of the repository; the examples name more (is --help on stdout?)", named)
+	}
 }

@@ -1,10 +1,17 @@
-// Package cli is the migrate command line: the commands of SPEC's CLI contract
-// over a patch set, so that a team builds its own binary with a main of a few
-// lines:
+// Package cli is the migrate command line: the production commands of
+// SPEC's CLI contract (status, plan, up, mark, check, verify, backup,
+// restore, rollback, snapshot, diff) over a patch set, as flags → options →
+// calls of migtest/runbook → rendering, so that a team builds its own binary
+// with a main of a few lines:
 //
 //	func main() {
 //		os.Exit(cli.Main(context.Background(), patches.Set, os.Args[1:], os.Stdout, os.Stderr))
 //	}
+//
+// The developer commands that need a disposable server (rehearse, sandbox,
+// new) are in migtest/cli/devcli, a binary of their own (cmd/migtest), so
+// the production binary links no Docker client or test code. Another
+// binary adds commands of its own through Run and a Program.
 package cli
 
 import (
@@ -21,7 +28,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/migtest/migtest/migtest/config"
+	"github.com/migtest/migtest/migtest/migrate"
 	"github.com/migtest/migtest/migtest/patch"
+	"github.com/migtest/migtest/migtest/runbook"
 )
 
 // Exit codes of the migrate command, as in SPEC's CLI contract.
@@ -32,6 +42,9 @@ const (
 	ExitLocked   = 3 // another migration holds the lock
 	ExitMismatch = 4 // verification failed or snapshots differ
 )
+
+// Exit returns err with the exit code Main ends with; nil stays nil.
+func Exit(code int, err error) error { return withCode(code, err) }
 
 // exitError carries an exit code with the error that caused it.
 type exitError struct {
@@ -68,17 +81,100 @@ type app struct {
 	logFile    string
 	verbose    bool
 	quiet      bool
-	provider   string
-	params     map[string]string // extra session settings for the target connection
 
 	log     *slog.Logger
 	logSink io.Closer
 	secrets *secrets // passwords never written
 }
 
+// Program is one binary over this package: its name and help, and its
+// commands. Main is Run with the production Program.
+type Program struct {
+	// Name is the command's name (migrate, migtest).
+	Name string
+	// Short and Long are the root command's help.
+	Short, Long string
+	// Commands are the subcommands, in the order help lists them.
+	Commands []Command
+}
+
+// Command builds one subcommand over the state the root command shares.
+type Command func(env *Env) *cobra.Command
+
+// Env is what a command of another package gets from the root command:
+// the patch set, the output, and (once the global flags are parsed, that
+// is inside RunE) the logger and the verbosity.
+type Env struct{ a *app }
+
+// Set is the patch set the binary was built over.
+func (e *Env) Set() patch.Set { return e.a.set }
+
+// Stdout is where a command writes its result.
+func (e *Env) Stdout() io.Writer { return e.a.stdout }
+
+// Log is the logger the global flags chose (--log-format, -v, -q, --log).
+func (e *Env) Log() *slog.Logger { return e.a.log }
+
+// Progress returns the one progress display of the binary for a task
+// counted in unit ("rows" or "bytes"): bars on a terminal, else log lines
+// with rate and ETA, nothing with -q.
+func (e *Env) Progress(unit string) migrate.ProgressFunc { return e.a.progress(unit) }
+
+// Production returns the commands of the production binary, migrate.
+func Production() []Command {
+	return []Command{
+		func(e *Env) *cobra.Command { return e.a.statusCommand() },
+		func(e *Env) *cobra.Command { return e.a.planCommand() },
+		func(e *Env) *cobra.Command { return e.a.upCommand() },
+		func(e *Env) *cobra.Command { return e.a.markCommand() },
+		func(e *Env) *cobra.Command { return e.a.checkCommand() },
+		func(e *Env) *cobra.Command { return e.a.backupCommand() },
+		func(e *Env) *cobra.Command { return e.a.restoreCommand() },
+		func(e *Env) *cobra.Command { return e.a.rollbackCommand() },
+		func(e *Env) *cobra.Command { return e.a.verifyCommand() },
+		func(e *Env) *cobra.Command { return e.a.snapshotCommand() },
+		func(e *Env) *cobra.Command { return e.a.diffCommand() },
+		func(e *Env) *cobra.Command { return e.a.adoptCommand() },
+		movedCommand("rehearse"), movedCommand("sandbox"), movedCommand("new"),
+	}
+}
+
+// movedCommand is a hidden stand-in for a developer command that lives in
+// the migtest binary now: it says where, with exit 2.
+func movedCommand(name string) Command {
+	return func(*Env) *cobra.Command {
+		return &cobra.Command{
+			Use: name, Hidden: true, DisableFlagParsing: true,
+			RunE: func(*cobra.Command, []string) error {
+				return usageErrorf("%s is a developer command of the migtest binary now (make build, or go build -o bin/migtest ./cmd/migtest; then migtest %s ...); the production binary links no disposable-server code", name, name)
+			},
+		}
+	}
+}
+
+// production is the Program of the migrate binary.
+var production = Program{
+	Name:  "migrate",
+	Short: "Rehearsed, safe MariaDB migrations: patches as Go code",
+	Long: `migrate runs an ordered set of Go patches against a MariaDB (or MySQL) database,
+once each, recorded in a patch log, with a backup first, a lock, progress,
+verification, a report and a rollback. The developer commands (rehearse,
+sandbox, new) are in the migtest binary.`,
+}
+
 // Main runs the migrate command line with args (without the program name)
 // over set, and returns the process exit code. SIGINT and SIGTERM cancel ctx.
 func Main(ctx context.Context, set patch.Set, args []string, stdout, stderr io.Writer) int {
+	prog := production
+	prog.Commands = Production()
+	return Run(ctx, prog, set, args, stdout, stderr)
+}
+
+// Run runs the command line of prog with args (without the program name)
+// over set, and returns the process exit code. SIGINT and SIGTERM cancel
+// ctx. Every program gets the global flags (--dsn, --site-config,
+// --log-format, -v, -q, --log) and the same exit codes and error line.
+func Run(ctx context.Context, prog Program, set patch.Set, args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -87,9 +183,9 @@ func Main(ctx context.Context, set patch.Set, args []string, stdout, stderr io.W
 	for _, arg := range args {
 		sec.addDSN(arg) // a DSN given anywhere on the command line (--dsn, diff A B)
 	}
-	sec.addDSN(os.Getenv("MIGRATE_DSN"))
+	sec.addDSN(config.Get(config.EnvMigrateDSN))
 	a := &app{set: set, stdout: stdout, stderr: stderr, secrets: sec}
-	root := a.rootCommand()
+	root := a.rootCommand(prog)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -100,19 +196,37 @@ func Main(ctx context.Context, set patch.Set, args []string, stdout, stderr io.W
 	if err == nil {
 		return ExitOK
 	}
-	code := ExitFailure
-	var ee *exitError
-	if errors.As(err, &ee) {
-		code = ee.code
-	} else if isUsage(err) {
-		code = ExitUsage
-	}
 	msg := err.Error()
 	if !a.verbose {
 		msg = trimStacks(msg)
 	}
-	fmt.Fprintf(stderr, "migrate: %s\n", oneLine(redactError(msg)))
-	return code
+	fmt.Fprintf(stderr, "%s: %s\n", prog.Name, oneLine(redactError(msg)))
+	return exitCode(err)
+}
+
+// exitCode is the code Main exits with for err: the one Exit gave it, 2
+// for a command-line or input mistake, 3 when another run holds the lock,
+// 4 for a failed verification, else 1.
+func exitCode(err error) int {
+	var (
+		ee *exitError
+		ie *runbook.InputError
+		le *migrate.LockedError
+		ve *runbook.VerifyError
+	)
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &le):
+		return ExitLocked
+	case errors.As(err, &ie), isUsage(err):
+		return ExitUsage
+	case errors.As(err, &ve):
+		return ExitMismatch
+	}
+	return ExitFailure
 }
 
 // stackRE matches a goroutine stack as runtime/debug.Stack prints it.
@@ -142,13 +256,11 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
 
-func (a *app) rootCommand() *cobra.Command {
+func (a *app) rootCommand(prog Program) *cobra.Command {
 	root := &cobra.Command{
-		Use:   "migrate",
-		Short: "Rehearsed, safe MariaDB migrations: patches as Go code",
-		Long: `migrate runs an ordered set of Go patches against a MariaDB (or MySQL) database,
-once each, recorded in a patch log, with a backup first, a lock, progress,
-verification, a report and a rollback.`,
+		Use:               prog.Name,
+		Short:             prog.Short,
+		Long:              prog.Long,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.setup(cmd) },
@@ -165,8 +277,9 @@ verification, a report and a rollback.`,
 	root.MarkFlagsMutuallyExclusive("dsn", "dsn-file", "site-config")
 	root.MarkFlagsMutuallyExclusive("verbose", "quiet")
 
-	for _, c := range a.commands() {
-		root.AddCommand(c)
+	env := &Env{a: a}
+	for _, c := range prog.Commands {
+		root.AddCommand(c(env))
 	}
 	return root
 }
@@ -214,24 +327,4 @@ func (a *app) setup(cmd *cobra.Command) error {
 		}
 	}
 	return nil
-}
-
-// commands lists the subcommands.
-func (a *app) commands() []*cobra.Command {
-	return []*cobra.Command{
-		a.statusCommand(),
-		a.planCommand(),
-		a.upCommand(),
-		a.markCommand(),
-		a.checkCommand(),
-		a.newCommand(),
-		a.backupCommand(),
-		a.restoreCommand(),
-		a.rollbackCommand(),
-		a.verifyCommand(),
-		a.snapshotCommand(),
-		a.diffCommand(),
-		a.rehearseCommand(),
-		a.sandboxCommand(),
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -14,36 +13,24 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/migtest/migtest/migtest/migrate"
+	"github.com/migtest/migtest/migtest/runbook"
 )
 
 // Version is the tool version recorded in the patch and run logs.
 var Version = "dev"
 
 // migrator opens the target and a Migrator over the app's patch set.
-func (a *app) migrator(ctx context.Context, opts ...migrate.Option) (*migrate.Migrator, *sql.DB, *target, error) {
-	if err := a.set.Validate(); err != nil {
-		return nil, nil, nil, fmt.Errorf("the patch set is invalid: %w", err)
-	}
-	db, t, err := a.openTarget(ctx)
+func (a *app) migrator(ctx context.Context) (*migrate.Migrator, *sql.DB, runbook.Target, error) {
+	rb, db, err := a.runbook(ctx)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, runbook.Target{}, err
 	}
-	opts = append([]migrate.Option{migrate.WithLogger(a.log), migrate.WithToolVersion(Version)}, opts...)
-	m, err := migrate.New(db, a.set, opts...)
+	m, err := rb.Migrator()
 	if err != nil {
 		db.Close()
-		return nil, nil, nil, err
+		return nil, nil, runbook.Target{}, err
 	}
-	return m, db, t, nil
-}
-
-// engineExit maps the runner's errors to exit codes.
-func engineExit(err error) error {
-	var le *migrate.LockedError
-	if errors.As(err, &le) {
-		return withCode(ExitLocked, err)
-	}
-	return err
+	return m, db, rb.Target(), nil
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -75,12 +62,12 @@ func (a *app) statusCommand() *cobra.Command {
 }
 
 func (a *app) status(ctx context.Context, asJSON bool) error {
-	m, db, _, err := a.migrator(ctx)
+	rb, db, err := a.runbook(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	st, err := m.Status(ctx)
+	st, err := rb.Status(ctx)
 	if err != nil {
 		return err
 	}
@@ -111,7 +98,7 @@ func printStatus(w io.Writer, st *migrate.Status) {
 	}
 	tw.Flush()
 	if r := st.LastRun; r != nil {
-		fmt.Fprintf(w, "last run %s: %s, %d patches, started %s on %s\n", r.RunID, r.State, r.PatchesRun, r.Started.UTC().Format(time.RFC3339), r.Host)
+		fmt.Fprintf(w, "last run %s (%s): %s, %d patches, started %s on %s\n", r.RunID, r.Kind, r.State, r.PatchesRun, r.Started.UTC().Format(time.RFC3339), r.Host)
 	}
 }
 
@@ -144,10 +131,10 @@ func (a *app) plan(ctx context.Context, asJSON bool) error {
 		return writeJSON(a.stdout, pl)
 	}
 	if len(pl) == 0 {
-		fmt.Fprintf(a.stdout, "nothing to do: every patch is applied on %s\n", t.name)
+		fmt.Fprintf(a.stdout, "nothing to do: every patch is applied on %s\n", t.Database())
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "up would run %d patches on %s:\n", len(pl), t.name)
+	fmt.Fprintf(a.stdout, "up would run %d patches on %s:\n", len(pl), t.Database())
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	for i, p := range pl {
 		note := ""
@@ -186,7 +173,7 @@ func (a *app) markCommand() *cobra.Command {
 				state = migrate.StatePending
 			}
 			if err := m.Mark(ctx, args[0], state, reason); err != nil {
-				return engineExit(err)
+				return err
 			}
 			fmt.Fprintf(a.stdout, "marked %s %s\n", args[0], state)
 			return nil

@@ -1,17 +1,15 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/migtest/migtest/migtest/internal/progress"
-	"github.com/migtest/migtest/migtest/patch"
+	"github.com/migtest/migtest/migtest/migrate"
 )
 
 // barsOn reports whether progress bars are drawn: not with -q, and only when
@@ -28,14 +26,16 @@ func (a *app) barsOn() bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// progressFunc returns the callback that draws one bar per batched patch
-// step, or nil when bars are off.
-func (a *app) progressFunc() patch.ProgressFunc {
-	if !a.barsOn() {
-		if a.quiet {
-			return nil
-		}
-		return a.progressLog()
+// progress is the one progress display of every command, for tasks counted
+// in unit ("rows" or "bytes"): a bar per task on a terminal, log lines with
+// rate and ETA elsewhere (progressLog), nothing with -q. A task ends when
+// done reaches a positive total.
+func (a *app) progress(unit string) migrate.ProgressFunc {
+	switch {
+	case a.quiet:
+		return nil
+	case !a.barsOn():
+		return a.progressLog(unit)
 	}
 	var mu sync.Mutex
 	bars := map[string]*progressbar.ProgressBar{}
@@ -44,16 +44,7 @@ func (a *app) progressFunc() patch.ProgressFunc {
 		defer mu.Unlock()
 		b := bars[name]
 		if b == nil {
-			b = progressbar.NewOptions64(total,
-				progressbar.OptionSetWriter(a.stderr),
-				progressbar.OptionSetDescription(name),
-				progressbar.OptionShowCount(),
-				progressbar.OptionShowIts(),
-				progressbar.OptionSetItsString("rows"),
-				progressbar.OptionSetPredictTime(true),
-				progressbar.OptionThrottle(200_000_000),
-				progressbar.OptionClearOnFinish(),
-			)
+			b = a.newBar(name, unit, total)
 			bars[name] = b
 		}
 		if total > 0 && total != b.GetMax64() {
@@ -67,58 +58,29 @@ func (a *app) progressFunc() patch.ProgressFunc {
 	}
 }
 
-// byteBar returns a progress bar over a byte count for backups and restores,
-// or nil when bars are off.
-func (a *app) byteBar(desc string, total int64) *progressbar.ProgressBar {
-	if !a.barsOn() {
-		return nil
+// newBar is a progress bar on stderr for one task.
+func (a *app) newBar(name, unit string, total int64) *progressbar.ProgressBar {
+	if total <= 0 {
+		total = -1
 	}
-	return progressbar.NewOptions64(total,
+	opts := []progressbar.Option{
 		progressbar.OptionSetWriter(a.stderr),
-		progressbar.OptionSetDescription(desc),
-		progressbar.OptionShowBytes(true),
+		progressbar.OptionSetDescription(name),
 		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(200_000_000),
+		progressbar.OptionThrottle(200 * time.Millisecond),
 		progressbar.OptionClearOnFinish(),
-	)
-}
-
-// writeFileAtomic writes v as indented JSON to path with mode 0600: to a
-// temporary name in the same directory, synced, then renamed.
-func writeFileAtomic(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
 	}
-	b = append(b, '\n')
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if unit == "bytes" {
+		opts = append(opts, progressbar.OptionShowBytes(true))
+	} else {
+		opts = append(opts, progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString(unit))
 	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return progressbar.NewOptions64(total, opts...)
 }
 
 // progressLog returns a ProgressFunc that logs a line per task at most
 // every progress.Interval (and at the end): done, total, rate and ETA. It
 // stands in for the bars where stderr is not a terminal (CI, Kubernetes).
-func (a *app) progressLog() patch.ProgressFunc { return progress.Log(a.log, progress.Interval) }
+func (a *app) progressLog(unit string) migrate.ProgressFunc {
+	return progress.Log(a.log.With("unit", unit), progress.Interval)
+}

@@ -10,7 +10,7 @@ import (
 func TestProgressLog(t *testing.T) {
 	var buf bytes.Buffer
 	a := &app{stderr: &buf, log: slog.New(slog.NewTextHandler(&buf, nil))}
-	fn := a.progressFunc() // stderr is a buffer, not a terminal: log lines
+	fn := a.progress("rows") // stderr is a buffer, not a terminal: log lines
 	if fn == nil {
 		t.Fatal("no progress function off a terminal")
 	}
@@ -25,7 +25,7 @@ func TestProgressLog(t *testing.T) {
 		t.Errorf("progress lines:\n%s", out)
 	}
 	a.quiet = true
-	if a.progressFunc() != nil {
+	if a.progress("rows") != nil {
 		t.Error("-q should turn progress off")
 	}
 }

@@ -29,6 +29,11 @@
 //     INPLACE rebuild of a table with rows under the threshold, an index
 //     build (NOCOPY) on a big table, a probe that failed.
 //
+// On a Galera node whose schema changes run in TOI (found out by New, or
+// given with WithGalera for a rehearsal of a cluster), an ALTER of a big
+// table that is not INSTANT is an error of rule galera-toi: every node
+// stalls until it ends.
+//
 // On MariaDB the lint's own statements wait at most 5 s for a metadata lock
 // (a patch's connection may hold one while the hook runs); what it cannot
 // read then becomes an info finding of rule "lint". On MySQL there is no
@@ -50,6 +55,8 @@ import (
 	"sync"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
 // Severities of a Finding.
@@ -80,11 +87,19 @@ type Finding struct {
 	Table     string
 	Statement string
 	Message   string
+	// Server is the server and version the finding applies to, e.g.
+	// "MariaDB 10.11.19": how an ALTER runs depends on it (the message
+	// says what other versions do where that is known).
+	Server string
 }
 
 // String gives the finding on one line, the statement shortened.
 func (f Finding) String() string {
-	return fmt.Sprintf("%s [%s] %s: %s (in: %s)", f.Severity, f.Rule, f.Table, f.Message, shorten(f.Statement, 120))
+	on := ""
+	if f.Server != "" {
+		on = "on " + f.Server + "; "
+	}
+	return fmt.Sprintf("%s [%s] %s: %s (%sin: %s)", f.Severity, f.Rule, f.Table, f.Message, on, shorten(f.Statement, 120))
 }
 
 func shorten(s string, n int) string {
@@ -101,9 +116,11 @@ type Linter struct {
 	db        *sql.DB
 	database  string
 	server    string // "MariaDB 10.11.19"
+	version   Version
 	mariadb   bool
 	threshold int64
 	given     map[string]int64 // WithRowCounts
+	osu       string           // Galera's wsrep_OSU_method ("TOI", "RSU"), "" when not a Galera node
 	rows      map[string]int64 // estimates read by New
 
 	mu         sync.Mutex
@@ -157,12 +174,14 @@ func New(ctx context.Context, db *sql.DB, database string, opts ...Option) (*Lin
 		}
 		l.database = current.String
 	}
-	l.mariadb = strings.Contains(strings.ToLower(version), "mariadb")
-	num, _, _ := strings.Cut(version, "-")
+	l.version = ParseVersion(version)
+	l.mariadb = l.version.MariaDB
+	num, _, _ := strings.Cut(strings.TrimPrefix(version, "5.5.5-"), "-")
 	l.server = "MySQL " + num
 	if l.mariadb {
 		l.server = "MariaDB " + num
 	}
+	l.detectGalera(ctx, db)
 	rs, err := db.QueryContext(ctx, "SELECT TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", l.database)
 	if err != nil {
 		return nil, fmt.Errorf("ddllint: read the row counts of %s: %w", l.database, err)
@@ -185,12 +204,15 @@ func New(ctx context.Context, db *sql.DB, database string, opts ...Option) (*Lin
 // Server names the server and its version, e.g. "MariaDB 10.11.19".
 func (l *Linter) Server() string { return l.server }
 
+// Version is the server's flavour and version.
+func (l *Linter) Version() Version { return l.version }
+
 // Check returns the findings for stmt (one statement, or several separated
 // by semicolons), to be called before the statement runs: it reads the
 // schema as it is then. Statements it does not understand give none.
 func (l *Linter) Check(ctx context.Context, stmt string) []Finding {
 	var out []Finding
-	r := rules{threshold: l.threshold, server: l.server}
+	r := rules{threshold: l.threshold, server: l.server, version: l.version, osu: l.osu}
 	for _, st := range parse(stmt) {
 		cache := map[tableRef]*tableFacts{}
 		var lintErr error
@@ -210,6 +232,7 @@ func (l *Linter) Check(ctx context.Context, stmt string) []Finding {
 			pr = l.probe(ctx, st)
 		}
 		out = append(out, r.evaluate(st, facts, pr)...)
+		out = append(out, r.galeraTOI(st, facts, pr)...)
 		if lintErr != nil {
 			out = append(out, Finding{Severity: Info, Rule: RuleLint, Statement: st.text, Message: lintErr.Error()})
 		}
@@ -226,7 +249,7 @@ func (l *Linter) Close() error {
 	}
 	name := l.scratch
 	l.scratch, l.ownScratch = "", false
-	if _, err := l.db.Exec("DROP DATABASE IF EXISTS " + quoteIdent(name)); err != nil {
+	if _, err := l.db.Exec("DROP DATABASE IF EXISTS " + sqltext.QuoteIdent(name)); err != nil {
 		return fmt.Errorf("ddllint: drop the scratch database %s: %w", name, err)
 	}
 	return nil
@@ -245,14 +268,12 @@ func (l *Linter) timed(q string) string {
 	return fmt.Sprintf("SET STATEMENT lock_wait_timeout=%d FOR %s", lockWait, q)
 }
 
-func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
-
 func (l *Linter) qualified(t tableRef) string {
 	schema := t.schema
 	if schema == "" {
 		schema = l.database
 	}
-	return quoteIdent(schema) + "." + quoteIdent(t.name)
+	return sqltext.QuoteIdent(schema) + "." + sqltext.QuoteIdent(t.name)
 }
 
 // facts reads what the rules need of table t: its columns, and its row
@@ -345,7 +366,7 @@ func (l *Linter) probeOnce(ctx context.Context, st *statement, clauses string) p
 	}
 	l.probes++
 	l.seq++
-	probe := quoteIdent(l.scratch) + "." + quoteIdent(fmt.Sprintf("probe_%d", l.seq))
+	probe := sqltext.QuoteIdent(l.scratch) + "." + sqltext.QuoteIdent(fmt.Sprintf("probe_%d", l.seq))
 	if _, err := l.db.ExecContext(ctx, l.timed("CREATE TABLE "+probe+" LIKE "+l.qualified(st.table))); err != nil {
 		return probeResult{algo: algoUnknown, reason: fmt.Sprintf("copy the definition of %s: %v", st.table, err)}
 	}
@@ -358,6 +379,17 @@ func (l *Linter) probeOnce(ctx context.Context, st *statement, clauses string) p
 		_, err := l.db.ExecContext(ctx, "ALTER TABLE "+probe+" "+clauses+", ALGORITHM="+algoNames[a])
 		if err == nil {
 			return probeResult{algo: a}
+		}
+		if !unsupported(err) {
+			return probeResult{algo: algoUnknown, reason: err.Error()}
+		}
+	}
+	if holds(ruleOnlineCopy, l.version) {
+		// MariaDB 11.2+ copies online where it can; the server says whether
+		// it can for this change.
+		_, err := l.db.ExecContext(ctx, "ALTER TABLE "+probe+" "+clauses+", ALGORITHM=COPY, LOCK=NONE")
+		if err == nil {
+			return probeResult{algo: algoCopyOnline}
 		}
 		if !unsupported(err) {
 			return probeResult{algo: algoUnknown, reason: err.Error()}
@@ -381,7 +413,7 @@ func (l *Linter) ensureScratch(ctx context.Context) error {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "ddllint_" + hex.EncodeToString(b[:])
-	if _, err := l.db.ExecContext(ctx, "CREATE DATABASE "+quoteIdent(name)); err != nil {
+	if _, err := l.db.ExecContext(ctx, "CREATE DATABASE "+sqltext.QuoteIdent(name)); err != nil {
 		l.scratchErr = fmt.Errorf("create a scratch database for the algorithm probe (or pass WithScratchDatabase): %w", err)
 		return l.scratchErr
 	}

@@ -3,6 +3,7 @@ package ddllint
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,7 @@ func newTestDB(t *testing.T) (string, *sql.DB) {
 	d, db := servertest.NewDatabase(t)
 	for _, q := range []string{
 		"CREATE TABLE `tabGL Entry` (`name` varchar(140) NOT NULL, `account` varchar(140) DEFAULT NULL, `debit` decimal(21,9) NOT NULL DEFAULT 0, `posting_date` date DEFAULT NULL, `notes` text DEFAULT NULL, PRIMARY KEY (`name`), KEY `account` (`account`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
-		"INSERT INTO `tabGL Entry` SELECT CONCAT('GL-', seq), CONCAT('Account ', seq % 7), seq / 3, '2023-01-01' + INTERVAL seq % 365 DAY, NULL FROM seq_1_to_2000",
+		"INSERT INTO `tabGL Entry` SELECT CONCAT('GL-', seq), CONCAT('Account ', seq % 7), seq / 3, '2023-01-01' + INTERVAL seq % 365 DAY, NULL FROM " + numbers(2000),
 		"CREATE TABLE `tabEmpty` LIKE `tabGL Entry`",
 		"ANALYZE TABLE `tabGL Entry`, `tabEmpty`",
 	} {
@@ -28,6 +29,13 @@ func newTestDB(t *testing.T) (string, *sql.DB) {
 		}
 	}
 	return d.Name, db
+}
+
+// numbers is a derived table of the integers 1..n as column seq, on
+// MariaDB and MySQL alike (MariaDB's seq_1_to_n tables are its own).
+func numbers(n int) string {
+	d := "(SELECT 0 AS i UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)"
+	return fmt.Sprintf("(SELECT a.i + 10 * b.i + 100 * c.i + 1000 * e.i + 1 AS seq FROM %s a, %s b, %s c, %s e HAVING seq <= %d) AS nums", d, d, d, d, n)
 }
 
 func newLinter(t *testing.T, db *sql.DB, database string, opts ...Option) *Linter {
@@ -44,14 +52,27 @@ func newLinter(t *testing.T, db *sql.DB, database string, opts ...Option) *Linte
 	return l
 }
 
+// TestProbeAlgorithms checks what the probe learns from the server, on every
+// server of the matrix: MariaDB has NOCOPY; 11.2+ copies online where it
+// can (online COPY); MySQL has neither, and INSTANT ADD/DROP COLUMN anywhere.
 func TestProbeAlgorithms(t *testing.T) {
 	t.Parallel()
 	name, db := newTestDB(t)
 	l := newLinter(t, db, name)
-	if !l.mariadb {
-		t.Skipf("the expected algorithms are MariaDB's; the server is %s", l.Server())
-	}
 	ctx := context.Background()
+	v := l.Version()
+	online := algoCopy // a copy MariaDB 11.2+ runs with LOCK=NONE
+	if holds(ruleOnlineCopy, v) {
+		online = algoCopyOnline
+	}
+	index := algoNoCopy // MySQL has no NOCOPY: index changes are INPLACE there
+	if !v.MariaDB {
+		index = algoInplace
+	}
+	varcharGrow := algoInstant // MariaDB 10.4+: a longer VARCHAR with the same length bytes
+	if !v.MariaDB {
+		varcharGrow = algoInplace // MySQL: in place, no rebuild, not INSTANT
+	}
 	tests := []struct {
 		stmt string
 		want algorithm
@@ -59,16 +80,16 @@ func TestProbeAlgorithms(t *testing.T) {
 		{"ALTER TABLE `tabGL Entry` ADD COLUMN x int", algoInstant},
 		{"ALTER TABLE `tabGL Entry` ADD COLUMN x int NOT NULL AFTER `name`", algoInstant},
 		{"ALTER TABLE `tabGL Entry` DROP COLUMN notes", algoInstant},
-		{"ALTER TABLE `tabGL Entry` MODIFY account varchar(200)", algoInstant},
-		{"ALTER TABLE `tabGL Entry` ADD INDEX posting (posting_date)", algoNoCopy},
-		{"CREATE INDEX posting ON `tabGL Entry` (posting_date, debit)", algoNoCopy},
-		{"DROP INDEX account ON `tabGL Entry`", algoNoCopy},
+		{"ALTER TABLE `tabGL Entry` MODIFY account varchar(200)", varcharGrow},
+		{"ALTER TABLE `tabGL Entry` ADD INDEX posting (posting_date)", index},
+		{"CREATE INDEX posting ON `tabGL Entry` (posting_date, debit)", index},
+		{"DROP INDEX account ON `tabGL Entry`", index},
 		{"ALTER TABLE `tabGL Entry` MODIFY account varchar(140) NOT NULL", algoInplace},
 		{"ALTER TABLE `tabGL Entry` FORCE", algoInplace},
-		{"ALTER TABLE `tabGL Entry` MODIFY account varchar(40)", algoCopy},
-		{"ALTER TABLE `tabGL Entry` MODIFY debit decimal(21,2)", algoCopy},
-		{"ALTER TABLE `tabGL Entry` CONVERT TO CHARACTER SET utf8mb3", algoCopy},
-		{"ALTER TABLE `tabGL Entry` DROP PRIMARY KEY", algoCopy},
+		{"ALTER TABLE `tabGL Entry` MODIFY account varchar(40)", online},
+		{"ALTER TABLE `tabGL Entry` MODIFY debit decimal(21,2)", online},
+		{"ALTER TABLE `tabGL Entry` CONVERT TO CHARACTER SET utf8mb3", online},
+		{"ALTER TABLE `tabGL Entry` DROP PRIMARY KEY", online},
 		{"ALTER TABLE `tabGL Entry` ADD INDEX nosuch (nosuch)", algoUnknown},
 	}
 	for _, tt := range tests {
@@ -77,7 +98,7 @@ func TestProbeAlgorithms(t *testing.T) {
 			t.Fatalf("parse(%q) gave %d statements", tt.stmt, len(sts))
 		}
 		if got := l.probe(ctx, sts[0]); got.algo != tt.want {
-			t.Errorf("%s on %s: probe says %v (%s), want %v", tt.stmt, l.Server(), algoNames[got.algo], got.reason, algoNames[tt.want])
+			t.Errorf("%s on %s: probe says %v (%s), want %v", tt.stmt, l.Server(), algoName(got.algo), got.reason, algoName(tt.want))
 		}
 	}
 	// The probes leave no table behind, and nothing in the test database.
@@ -93,6 +114,17 @@ func TestProbeAlgorithms(t *testing.T) {
 	if cols != "name,account,debit,posting_date,notes" {
 		t.Errorf("the probed table changed: columns %s", cols)
 	}
+}
+
+// algoName names an algorithm in test messages, online COPY apart.
+func algoName(a algorithm) string {
+	switch a {
+	case algoCopyOnline:
+		return "COPY LOCK=NONE"
+	case algoUnknown:
+		return "unknown"
+	}
+	return algoNames[a]
 }
 
 func kinds(fs []Finding) string {
@@ -111,23 +143,27 @@ func TestCheck(t *testing.T) {
 		t.Skipf("the expected algorithms are MariaDB's; the server is %s", l.Server())
 	}
 	ctx := context.Background()
+	copyBig := "error rebuild" // writes blocked for the copy
+	if holds(ruleOnlineCopy, l.Version()) {
+		copyBig = "warn rebuild" // MariaDB 11.2+ copies online
+	}
 	tests := []struct{ stmt, want string }{
 		{"ALTER TABLE `tabGL Entry` ADD COLUMN region varchar(140) DEFAULT NULL", ""},
 		{"ALTER TABLE `tabGL Entry` ADD COLUMN region varchar(140) NOT NULL", "warn not-null-no-default"},
 		{"ALTER TABLE `tabEmpty` ADD COLUMN region varchar(140) NOT NULL", ""},
-		{"ALTER TABLE `tabGL Entry` MODIFY account varchar(40)", "error rebuild, error lossy-type"},
+		{"ALTER TABLE `tabGL Entry` MODIFY account varchar(40)", copyBig + ", error lossy-type"},
 		{"ALTER TABLE `tabGL Entry` MODIFY account varchar(40), ALGORITHM=INSTANT", ""},
 		{"ALTER TABLE `tabGL Entry` MODIFY account varchar(40), ALGORITHM=INPLACE", ""},
 		{"ALTER TABLE `tabGL Entry` MODIFY account varchar(140) NOT NULL", "warn rebuild, warn null-to-not-null"},
 		{"ALTER TABLE `tabGL Entry` ADD INDEX posting (posting_date)", "info rebuild"},
 		{"ALTER TABLE `tabEmpty` FORCE", ""},
-		{"ALTER TABLE `tabGL Entry` DROP COLUMN notes", "warn drop-data"},
+		{"ALTER TABLE `tabGL Entry` DROP COLUMN notes", "info rebuild, warn drop-data"}, // INSTANT here, a rebuild before MariaDB 10.4
 		{"ALTER TABLE `tabGL Entry` RENAME COLUMN account TO acct", "warn rename"},
 		{"DROP TABLE IF EXISTS `tabGL Entry`, `tabEmpty`, `tabMissing`", "warn drop-data"},
 		{"RENAME TABLE `tabGL Entry` TO `tabGeneral Ledger`", "warn rename"},
 		{"UPDATE `tabGL Entry` SET account = NULL", ""},
 		{"ALTER TABLE `tabMissing` DROP COLUMN x", ""},
-		{"ALTER TABLE " + name + ".`tabGL Entry` MODIFY debit decimal(21,2)", "error rebuild, error lossy-type"},
+		{"ALTER TABLE " + name + ".`tabGL Entry` MODIFY debit decimal(21,2)", copyBig + ", error lossy-type"},
 	}
 	for _, tt := range tests {
 		fs := l.Check(ctx, tt.stmt)

@@ -9,15 +9,16 @@ import (
 type algorithm int
 
 const (
-	algoNone    algorithm = iota // nothing to probe
-	algoInstant                  // metadata only
-	algoNoCopy                   // no rebuild of the clustered index (e.g. a new secondary index)
-	algoInplace                  // an online rebuild of the table
-	algoCopy                     // a copy of the table, writes blocked
-	algoUnknown                  // the probe failed
+	algoNone       algorithm = iota // nothing to probe
+	algoInstant                     // metadata only
+	algoNoCopy                      // no rebuild of the clustered index (e.g. a new secondary index)
+	algoInplace                     // an online rebuild of the table
+	algoCopyOnline                  // a copy of the table, writes continue (MariaDB 11.2+, LOCK=NONE)
+	algoCopy                        // a copy of the table, writes blocked
+	algoUnknown                     // the probe failed
 )
 
-var algoNames = map[algorithm]string{algoInstant: "INSTANT", algoNoCopy: "NOCOPY", algoInplace: "INPLACE", algoCopy: "COPY"}
+var algoNames = map[algorithm]string{algoInstant: "INSTANT", algoNoCopy: "NOCOPY", algoInplace: "INPLACE", algoCopyOnline: "COPY", algoCopy: "COPY"}
 
 // rank orders the explicit ALGORITHM= values by what they allow.
 func rank(a string) int {
@@ -56,8 +57,10 @@ type tableFacts struct {
 
 // rules are the settings evaluate applies.
 type rules struct {
-	threshold int64  // rows above which a table is big
-	server    string // e.g. "MariaDB 10.11.19", for messages
+	threshold int64   // rows above which a table is big
+	server    string  // e.g. "MariaDB 10.11.19", for messages
+	version   Version // the server's, for what other versions do
+	osu       string  // Galera's wsrep_OSU_method, "" off Galera
 }
 
 // evaluate applies the rules to a statement, given the facts of its tables
@@ -65,7 +68,7 @@ type rules struct {
 func (r rules) evaluate(st *statement, facts func(tableRef) *tableFacts, pr probeResult) []Finding {
 	var out []Finding
 	add := func(sev, rule string, t tableRef, format string, args ...any) {
-		out = append(out, Finding{Severity: sev, Rule: rule, Table: t.String(), Statement: st.text, Message: fmt.Sprintf(format, args...)})
+		out = append(out, Finding{Severity: sev, Rule: rule, Table: t.String(), Statement: st.text, Message: fmt.Sprintf(format, args...), Server: r.server})
 	}
 	switch st.kind {
 	case stmtDropTable:
@@ -100,11 +103,24 @@ func (r rules) evaluate(st *statement, facts func(tableRef) *tableFacts, pr prob
 	big := f.rows > r.threshold
 	switch algo {
 	case algoCopy:
+		other := r.otherVersions(ruleOnlineCopy)
 		switch {
 		case big:
-			add(Error, RuleRebuild, t, "copies the whole table (ALGORITHM=COPY on %s): writes wait until all %s are copied; make the change INSTANT-friendly or plan a maintenance window", r.server, rowsText(f))
+			add(Error, RuleRebuild, t, "copies the whole table (ALGORITHM=COPY on %s): writes wait until all %s are copied; make the change INSTANT-friendly or plan a maintenance window%s", r.server, rowsText(f), other)
 		case f.hasRows:
-			add(Info, RuleRebuild, t, "copies the whole table (ALGORITHM=COPY on %s), %s: quick at this size, blocks writes on a big table", r.server, rowsText(f))
+			add(Info, RuleRebuild, t, "copies the whole table (ALGORITHM=COPY on %s), %s: quick at this size, blocks writes on a big table%s", r.server, rowsText(f), other)
+		}
+	case algoCopyOnline:
+		other := r.otherVersions(ruleOnlineCopy)
+		switch {
+		case big:
+			add(Warn, RuleRebuild, t, "copies the whole table online (ALGORITHM=COPY, LOCK=NONE on %s): writes continue, but all %s are copied and it needs free disk the size of the table%s", r.server, rowsText(f), other)
+		case f.hasRows:
+			add(Info, RuleRebuild, t, "copies the whole table online (ALGORITHM=COPY, LOCK=NONE on %s), %s: quick at this size%s", r.server, rowsText(f), other)
+		}
+	case algoInstant:
+		if big && st.columnAddOrDrop() {
+			add(Info, RuleRebuild, t, "INSTANT on %s%s", r.server, r.otherVersions(ruleInstantColumn))
 		}
 	case algoInplace:
 		switch {
@@ -175,6 +191,15 @@ func (r rules) evaluate(st *statement, facts func(tableRef) *tableFacts, pr prob
 		}
 	}
 	return out
+}
+
+// otherVersions is "; <what versions on the other side of rule id do>",
+// or "" when the rule does not concern the server's flavour.
+func (r rules) otherVersions(id string) string {
+	if e := elsewhere(id, r.version); e != "" {
+		return "; " + e
+	}
+	return ""
 }
 
 // internal reports names of the migration's own tables (copies aside,

@@ -142,3 +142,79 @@ func TestRowsText(t *testing.T) {
 		}
 	}
 }
+
+func TestParseVersion(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		in   string
+		want Version
+		str  string
+	}{
+		{"10.11.6-MariaDB-0+deb12u1", Version{true, 10, 11, 6}, "MariaDB 10.11.6"},
+		{"5.5.5-10.5.23-MariaDB-0+deb11u1", Version{true, 10, 5, 23}, "MariaDB 10.5.23"},
+		{"11.8.9-MariaDB-0+deb13u1", Version{true, 11, 8, 9}, "MariaDB 11.8.9"},
+		{"9.7.4-2", Version{false, 9, 7, 4}, "MySQL 9.7.4"},
+		{"8.0.36", Version{false, 8, 0, 36}, "MySQL 8.0.36"},
+	} {
+		got := ParseVersion(c.in)
+		if got != c.want || got.String() != c.str {
+			t.Errorf("ParseVersion(%q) = %+v (%s), want %+v (%s)", c.in, got, got, c.want, c.str)
+		}
+	}
+}
+
+// TestVersionRules checks each known rule on both sides of its version, and
+// the other flavour: a test per rule, as the rules are data.
+func TestVersionRules(t *testing.T) {
+	t.Parallel()
+	v := ParseVersion
+	for _, c := range []struct {
+		rule, version string
+		holds         bool
+		elsewhere     string
+	}{
+		// MariaDB 11.2 (MDEV-16329): ALGORITHM=COPY, LOCK=NONE.
+		{ruleOnlineCopy, "11.8.9-MariaDB", true, "before MariaDB 11.2 the server does not: it blocks writes for the whole copy"},
+		{ruleOnlineCopy, "11.2.0-MariaDB", true, "before MariaDB 11.2"},
+		{ruleOnlineCopy, "11.1.6-MariaDB", false, "MariaDB 11.2 and later runs ALGORITHM=COPY online (LOCK=NONE)"},
+		{ruleOnlineCopy, "10.11.19-MariaDB", false, "MariaDB 11.2 and later runs ALGORITHM=COPY online"},
+		{ruleOnlineCopy, "9.7.4", false, ""}, // MySQL never copies online
+		// INSTANT ADD COLUMN anywhere and DROP COLUMN: MariaDB 10.4, MySQL 8.0.29.
+		{ruleInstantColumn, "10.4.0-MariaDB", true, "before MariaDB 10.4 the server does not: it rebuilds the table"},
+		{ruleInstantColumn, "10.3.39-MariaDB", false, "MariaDB 10.4 and later adds a column at any position"},
+		{ruleInstantColumn, "8.0.29", true, "before MySQL 8.0.29 the server does not"},
+		{ruleInstantColumn, "8.0.28", false, "MySQL 8.0.29 and later adds a column at any position"},
+	} {
+		if got := holds(c.rule, v(c.version)); got != c.holds {
+			t.Errorf("holds(%s, %s) = %v, want %v", c.rule, c.version, got, c.holds)
+		}
+		if got := elsewhere(c.rule, v(c.version)); !strings.HasPrefix(got, c.elsewhere) || (c.elsewhere == "") != (got == "") {
+			t.Errorf("elsewhere(%s, %s) = %q, want it to start with %q", c.rule, c.version, got, c.elsewhere)
+		}
+	}
+}
+
+// TestEvaluateAcrossVersions is the same big-table ALTER judged on 10.11
+// (the copy blocks writes) and on 11.8 (it copies online): each finding
+// names its server and says what the other version does.
+func TestEvaluateAcrossVersions(t *testing.T) {
+	t.Parallel()
+	tables := fakeTables()
+	facts := func(r tableRef) *tableFacts { return tables[r.name] }
+	st := parse("ALTER TABLE big MODIFY account varchar(150) CHARACTER SET utf8mb4")[0]
+	old := rules{threshold: DefaultThreshold, server: "MariaDB 10.11.19", version: ParseVersion("10.11.19-MariaDB")}
+	fs := old.evaluate(st, facts, probeResult{algo: algoCopy})
+	if len(fs) != 1 || fs[0].Severity != Error || fs[0].Server != "MariaDB 10.11.19" ||
+		!strings.Contains(fs[0].Message, "writes wait") || !strings.Contains(fs[0].Message, "MariaDB 11.2 and later runs ALGORITHM=COPY online") {
+		t.Errorf("on 10.11: %v", fs)
+	}
+	nu := rules{threshold: DefaultThreshold, server: "MariaDB 11.8.9", version: ParseVersion("11.8.9-MariaDB")}
+	fs = nu.evaluate(st, facts, probeResult{algo: algoCopyOnline})
+	if len(fs) != 1 || fs[0].Severity != Warn || fs[0].Server != "MariaDB 11.8.9" ||
+		!strings.Contains(fs[0].Message, "writes continue") || !strings.Contains(fs[0].Message, "before MariaDB 11.2 the server does not: it blocks writes") {
+		t.Errorf("on 11.8: %v", fs)
+	}
+	if s := fs[0].String(); !strings.Contains(s, "(on MariaDB 11.8.9; in: ALTER TABLE big") {
+		t.Errorf("String() does not name the server: %s", s)
+	}
+}

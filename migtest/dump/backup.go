@@ -25,6 +25,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/klauspost/pgzip"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
 // ManifestFormat is the format name written in every manifest.
@@ -58,6 +60,12 @@ type TableInfo struct {
 	Name string `json:"name"`
 	Rows int64  `json:"rows"`
 	Type string `json:"type,omitempty"` // "SEQUENCE"; empty for a table
+	// NoData names the engine of a table whose rows are not in the backup
+	// because it keeps none of its own (MRG_MyISAM, FEDERATED, ...); Rows
+	// is 0 then.
+	NoData string `json:"no_data,omitempty"`
+	// History: Rows counts the table's history rows too (WithHistory).
+	History bool `json:"history,omitempty"`
 }
 
 // FilesInfo describes the files archive of a backup (WithFiles).
@@ -102,7 +110,16 @@ type backupConfig struct {
 	logger   *slog.Logger
 	chunk    int
 	lockWait time.Duration
+	history  bool
 }
+
+// WithHistory also writes the history rows of system-versioned tables
+// (FOR SYSTEM_TIME ALL, with their ROW START/ROW END values), loaded back
+// under system_versioning_insert_history=1 (MariaDB 10.11+, like
+// mariadb-dump --dump-history). Without it a backup holds their current
+// rows only, as mariadb-dump by default, and says so in its log. Tables
+// versioned by transaction id keep no history either way.
+func WithHistory(on bool) BackupOption { return func(c *backupConfig) { c.history = on } }
 
 // WithFiles also archives dir (a site's files) as a .tar.gz beside the
 // dump: the dump's path without ".sql.gz", plus "-files.tar.gz". The
@@ -331,11 +348,16 @@ const (
 type tableDump struct {
 	name    string
 	typ     string // BASE TABLE, SEQUENCE, SYSTEM VERSIONED
+	engine  string
 	size    int64
 	cols    []column
 	create  string
 	rows    atomic.Int64
 	started bool
+	// history: the rows are read FOR SYSTEM_TIME ALL with the period
+	// columns period (WithHistory on a timestamp-versioned table).
+	history bool
+	period  []column
 }
 
 type backup struct {
@@ -422,7 +444,12 @@ func (b *backup) run(ctx context.Context, out *atomicFile) error {
 		return err
 	}
 	for _, t := range b.tables {
-		b.m.Tables = append(b.m.Tables, TableInfo{Name: t.name, Rows: t.rows.Load(), Type: seqType(t.typ)})
+		ti := TableInfo{Name: t.name, Rows: t.rows.Load(), Type: seqType(t.typ)}
+		if t.noData() && ti.Type == "" {
+			ti.NoData = t.engine
+		}
+		ti.History = t.history
+		b.m.Tables = append(b.m.Tables, ti)
 	}
 	if err := b.sequences(ctx, readers[0], w); err != nil {
 		return err
@@ -451,6 +478,21 @@ func (b *backup) run(ctx context.Context, out *atomicFile) error {
 	return nil
 }
 
+// noStorageEngines are the engines whose tables hold no rows of their
+// own: MERGE (MRG_MyISAM) shows its underlying tables' rows, FEDERATED,
+// SPIDER and CONNECT show rows kept elsewhere (another server, a file),
+// BLACKHOLE keeps nothing. Their rows are not dumped (mariadb-dump skips
+// MRG_MyISAM and FEDERATED): restored, they would be written twice into the
+// underlying tables, refused (a MERGE table without INSERT_METHOD is read
+// only), or sent to the remote server.
+var noStorageEngines = map[string]bool{"MRG_MYISAM": true, "MRG_ISAM": true, "FEDERATED": true, "SPIDER": true, "CONNECT": true, "BLACKHOLE": true}
+
+// noData reports whether a table's rows are not written: a sequence (its
+// state is written by SETVAL) or a table of an engine without storage.
+func (t *tableDump) noData() bool {
+	return t.typ == "SEQUENCE" || noStorageEngines[strings.ToUpper(t.engine)]
+}
+
 func seqType(t string) string {
 	if t == "SEQUENCE" {
 		return t
@@ -460,22 +502,37 @@ func seqType(t string) string {
 
 // listTables reads the tables (and sequences) of the database, largest first.
 func (b *backup) listTables(ctx context.Context, conn *sql.Conn) error {
-	rows, err := conn.QueryContext(ctx, "SELECT TABLE_NAME, TABLE_TYPE, COALESCE(DATA_LENGTH, 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE <> 'VIEW' ORDER BY TABLE_NAME", b.database)
+	rows, err := conn.QueryContext(ctx, "SELECT TABLE_NAME, TABLE_TYPE, COALESCE(ENGINE, ''), COALESCE(DATA_LENGTH, 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE <> 'VIEW' ORDER BY TABLE_NAME", b.database)
 	if err != nil {
 		return fmt.Errorf("list tables: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		t := &tableDump{}
-		if err := rows.Scan(&t.name, &t.typ, &t.size); err != nil {
+		if err := rows.Scan(&t.name, &t.typ, &t.engine, &t.size); err != nil {
 			return err
 		}
 		b.tables = append(b.tables, t)
-		if t.typ != "SEQUENCE" {
+		if !t.noData() {
 			b.total += t.size
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// Sequences first (a DEFAULT nextval(s) needs s), tables without
+	// storage (a MERGE table's UNION) after the others.
+	rank := func(t *tableDump) int {
+		switch {
+		case t.typ == "SEQUENCE":
+			return 0
+		case noStorageEngines[strings.ToUpper(t.engine)]:
+			return 2
+		}
+		return 1
+	}
+	sort.SliceStable(b.tables, func(i, j int) bool { return rank(b.tables[i]) < rank(b.tables[j]) })
+	return nil
 }
 
 // snapshot opens the reading connections, each in a transaction WITH
@@ -525,7 +582,7 @@ func (b *backup) snapshot(ctx context.Context, main *sql.Conn) ([]*sql.Conn, err
 	}
 	var locked []string
 	for _, t := range b.tables {
-		if t.typ != "SEQUENCE" {
+		if !t.noData() {
 			locked = append(locked, quoteIdent(t.name))
 		}
 	}
@@ -568,7 +625,7 @@ func (b *backup) describeTable(ctx context.Context, conn *sql.Conn, t *tableDump
 	if t.typ == "SEQUENCE" {
 		return nil
 	}
-	rows, err := conn.QueryContext(ctx, "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION", b.database, t.name)
+	rows, err := conn.QueryContext(ctx, "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CONCAT(EXTRA, '|', COALESCE(GENERATION_EXPRESSION, '')) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION", b.database, t.name)
 	if err != nil {
 		return fmt.Errorf("table %s: columns: %w", quoteIdent(t.name), err)
 	}
@@ -578,7 +635,14 @@ func (b *backup) describeTable(ctx context.Context, conn *sql.Conn, t *tableDump
 		if err := rows.Scan(&name, &dt, &ct, &extra); err != nil {
 			return err
 		}
-		if strings.Contains(extra, "GENERATED") || strings.Contains(extra, "ROW START") || strings.Contains(extra, "ROW END") {
+		if strings.HasSuffix(extra, "|ROW START") || strings.HasSuffix(extra, "|ROW END") {
+			t.period = append(t.period, column{name: name, kind: colTemporal})
+			if !strings.Contains(strings.ToLower(dt), "timestamp") {
+				t.period = []column{{name: ""}} // versioned by transaction id: no history
+			}
+			continue
+		}
+		if strings.Contains(extra, "GENERATED") {
 			continue // computed by the server
 		}
 		c := column{name: name}
@@ -599,7 +663,40 @@ func (b *backup) describeTable(ctx context.Context, conn *sql.Conn, t *tableDump
 		}
 		t.cols = append(t.cols, c)
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	b.historyOf(t)
+	return nil
+}
+
+// historyOf decides whether t's history is written, and logs what a
+// system-versioned table's backup holds.
+func (b *backup) historyOf(t *tableDump) {
+	if t.typ != "SYSTEM VERSIONED" {
+		t.period = nil
+		return
+	}
+	switch {
+	case len(t.period) == 0: // implicit period columns
+		t.period = []column{{name: "ROW_START", kind: colTemporal}, {name: "ROW_END", kind: colTemporal}}
+	case len(t.period) != 2 || t.period[0].name == "" || t.period[1].name == "":
+		b.cfg.logger.Warn("a system-versioned table is versioned by transaction id: its history is not in the backup, only its current rows", "table", t.name)
+		t.period = nil
+		return
+	}
+	canLoad := b.mariadb && b.version >= 101100
+	switch {
+	case b.cfg.history && canLoad:
+		t.history = true
+		b.cfg.logger.Info("writing the history of a system-versioned table", "table", t.name)
+	case b.cfg.history:
+		b.cfg.logger.Warn("the history of a system-versioned table cannot be written: loading it needs MariaDB 10.11 or later (system_versioning_insert_history); only its current rows are in the backup", "table", t.name, "server", b.m.ServerVersion)
+	case canLoad:
+		b.cfg.logger.Warn("a system-versioned table's history is not in the backup, only its current rows (as mariadb-dump without --dump-history); back up with history (migrate backup --history) to keep it", "table", t.name)
+	default:
+		b.cfg.logger.Warn("a system-versioned table's history is not in the backup, only its current rows (this server cannot load history: MariaDB 10.11 or later)", "table", t.name)
+	}
 }
 
 // sqlWriter writes SQL text and remembers the first error.
@@ -639,7 +736,7 @@ func (b *backup) header(w *sqlWriter) {
 		tool += " " + b.cfg.tool
 	}
 	w.printf("-- %s\n--\n-- Database: %s\n-- Server version\t%s\n-- Started: %s\n-- Consistency: %s\n-- ------------------------------------------------------\n\n",
-		tool, b.database, b.m.ServerVersion, b.start.UTC().Format(time.RFC3339), b.m.Consistency)
+		commentSafe(tool), commentSafe(b.database), commentSafe(b.m.ServerVersion), b.start.UTC().Format(time.RFC3339), commentSafe(b.m.Consistency))
 	w.write([]byte(`/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;
 /*!40101 SET @OLD_CHARACTER_SET_RESULTS=@@CHARACTER_SET_RESULTS */;
 /*!40101 SET @OLD_COLLATION_CONNECTION=@@COLLATION_CONNECTION */;
@@ -655,9 +752,25 @@ func (b *backup) header(w *sqlWriter) {
 	if b.m.Charset != "" {
 		w.printf("ALTER DATABASE CHARACTER SET %s COLLATE %s;\n\n", b.m.Charset, b.m.Collation)
 	}
+	if b.withHistory() {
+		w.write([]byte("/*!101100 SET @OLD_SYSTEM_VERSIONING_INSERT_HISTORY=@@SYSTEM_VERSIONING_INSERT_HISTORY, SYSTEM_VERSIONING_INSERT_HISTORY=1 */;\n\n"))
+	}
+}
+
+// withHistory reports whether some table's history is written.
+func (b *backup) withHistory() bool {
+	for _, t := range b.tables {
+		if t.history {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *backup) footer(w *sqlWriter) {
+	if b.withHistory() {
+		w.write([]byte("/*!101100 SET SYSTEM_VERSIONING_INSERT_HISTORY=@OLD_SYSTEM_VERSIONING_INSERT_HISTORY */;\n"))
+	}
 	w.write([]byte(`/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;
 /*!40101 SET SQL_MODE=@OLD_SQL_MODE */;
 /*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */;
@@ -673,10 +786,10 @@ func (b *backup) footer(w *sqlWriter) {
 
 func (b *backup) writeCreate(w *sqlWriter, t *tableDump) {
 	if t.typ == "SEQUENCE" {
-		w.printf("--\n-- Sequence %s\n--\n\nDROP SEQUENCE IF EXISTS %s;\n%s;\n\n", quoteIdent(t.name), quoteIdent(t.name), t.create)
+		w.printf("--\n-- Sequence %s\n--\n\nDROP SEQUENCE IF EXISTS %s;\n%s;\n\n", commentName(t.name), quoteIdent(t.name), t.create)
 		return
 	}
-	w.printf("--\n-- Table %s\n--\n\nDROP TABLE IF EXISTS %s;\n%s;\n\n", quoteIdent(t.name), quoteIdent(t.name), t.create)
+	w.printf("--\n-- Table %s\n--\n\nDROP TABLE IF EXISTS %s;\n%s;\n\n", commentName(t.name), quoteIdent(t.name), t.create)
 }
 
 // sequences writes the current value of each sequence (after the data,
@@ -701,7 +814,7 @@ func (b *backup) sequences(ctx context.Context, conn *sql.Conn, w *sqlWriter) er
 func (b *backup) data(ctx context.Context, readers []*sql.Conn, w *sqlWriter) error {
 	var todo []*tableDump
 	for _, t := range b.tables {
-		if t.typ != "SEQUENCE" {
+		if !t.noData() {
 			todo = append(todo, t)
 		}
 	}
@@ -739,6 +852,10 @@ func (b *backup) dumpTable(ctx context.Context, conn *sql.Conn, t *tableDump, w 
 		return nil
 	}
 	var sel, ins strings.Builder
+	kinds := make([]colKind, len(t.cols))
+	for i, c := range t.cols {
+		kinds[i] = c.kind
+	}
 	sel.WriteString("SELECT ")
 	ins.WriteString("INSERT INTO " + quoteIdent(t.name) + " (")
 	for i, c := range t.cols {
@@ -757,13 +874,21 @@ func (b *backup) dumpTable(ctx context.Context, conn *sql.Conn, t *tableDump, w 
 			sel.WriteString(q)
 		}
 	}
+	for _, c := range t.period {
+		if !t.history {
+			break
+		}
+		q := quoteIdent(c.name)
+		sel.WriteString(",CAST(" + q + " AS CHAR)")
+		ins.WriteString("," + q)
+		kinds = append(kinds, colTemporal)
+	}
 	sel.WriteString(" FROM " + quoteIdent(t.name))
+	if t.history {
+		sel.WriteString(" FOR SYSTEM_TIME ALL")
+	}
 	ins.WriteString(") VALUES ")
 	prefix := ins.String()
-	kinds := make([]colKind, len(t.cols))
-	for i, c := range t.cols {
-		kinds[i] = c.kind
-	}
 	chunk := b.cfg.chunk
 	buf := make([]byte, 0, chunk+chunk/4)
 	rowsIn := 0
@@ -789,7 +914,7 @@ func (b *backup) dumpTable(ctx context.Context, conn *sql.Conn, t *tableDump, w 
 			return err
 		}
 		defer rows.Close()
-		vals := make([]driver.Value, len(t.cols))
+		vals := make([]driver.Value, len(kinds))
 		for {
 			if err := rows.Next(vals); err != nil {
 				if errors.Is(err, io.EOF) {
@@ -883,29 +1008,86 @@ func appendValue(buf []byte, kind colKind, v driver.Value) []byte {
 		buf = strconv.AppendUint(buf, n, 2)
 		return append(buf, '\'')
 	}
-	buf = append(buf, '\'')
-	for _, c := range s {
-		switch c {
-		case 0:
-			buf = append(buf, '\\', '0')
-		case '\n':
-			buf = append(buf, '\\', 'n')
-		case '\r':
-			buf = append(buf, '\\', 'r')
-		case '\\':
-			buf = append(buf, '\\', '\\')
-		case '\'':
-			buf = append(buf, '\\', '\'')
-		case '"':
-			buf = append(buf, '\\', '"')
-		case 0x1a:
-			buf = append(buf, '\\', 'Z')
+	return sqltext.AppendString(buf, s)
+}
+
+// commentSafe returns s with every control character written as an escape
+// (\n, \r, \t, \xNN; a backslash as \\, so that it reads back), so that text placed in a "-- " comment line can
+// never end the line. mysqldump had this hole (Bug#25717383): a table named
+// "t\nCREATE DATABASE x; -- " put a live statement on the next line, run
+// by whoever loads the dump with the stock client.
+func commentSafe(s string) string {
+	if !strings.ContainsFunc(s, isControl) && !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case isControl(r) && r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case isControl(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
-			buf = append(buf, c)
+			b.WriteRune(r)
 		}
 	}
-	return append(buf, '\'')
+	return b.String()
 }
+
+// commentUnescape undoes commentSafe.
+func commentUnescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 >= len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'x', 'u':
+			n := 2
+			if s[i] == 'u' {
+				n = 4
+			}
+			if v, err := strconv.ParseUint(s[i+1:min(len(s), i+1+n)], 16, 32); err == nil && i+n < len(s) {
+				b.WriteRune(rune(v))
+				i += n
+				continue
+			}
+			b.WriteByte('\\')
+			b.WriteByte(s[i])
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// isControl reports the characters commentSafe escapes: C0 controls, DEL
+// and the Unicode line and paragraph separators.
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029
+}
+
+// commentName is an object name as written in a "-- " comment.
+func commentName(name string) string { return commentSafe(quoteIdent(name)) }
 
 // objDef is a view, trigger, routine or event definition with the session
 // it was created under.
@@ -927,7 +1109,7 @@ func delimiterFor(body string) string {
 // writeObject writes a stored program with its session settings, like
 // mariadb-dump.
 func writeObject(w *sqlWriter, o objDef, drop string) {
-	w.printf("--\n-- %s %s\n--\n\n", o.kind, quoteIdent(o.name))
+	w.printf("--\n-- %s %s\n--\n\n", o.kind, commentName(o.name))
 	if drop != "" {
 		w.printf("%s;\n", drop)
 	}
@@ -944,7 +1126,11 @@ func writeObject(w *sqlWriter, o objDef, drop string) {
 	w.printf("/*!50003 SET collation_connection  = %s */ ;\n", o.collation)
 	w.printf("/*!50003 SET sql_mode              = %s */ ;\n", quoteString(o.sqlMode))
 	d := delimiterFor(o.create)
-	w.printf("DELIMITER %s\n%s %s\nDELIMITER ;\n", d, o.create, d)
+	sep := " "
+	if endsInComment(o.create) {
+		sep = "\n" // "RETURN 1 # note" would swallow a delimiter on its line
+	}
+	w.printf("DELIMITER %s\n%s%s%s\nDELIMITER ;\n", d, o.create, sep, d)
 	w.write([]byte("/*!50003 SET sql_mode              = @saved_sql_mode */ ;\n" +
 		"/*!50003 SET character_set_client  = @saved_cs_client */ ;\n" +
 		"/*!50003 SET character_set_results = @saved_cs_results */ ;\n" +
@@ -953,6 +1139,18 @@ func writeObject(w *sqlWriter, o objDef, drop string) {
 		w.write([]byte("/*!50106 SET time_zone             = @saved_time_zone */ ;\n"))
 	}
 	w.write([]byte("\n"))
+}
+
+// endsInComment reports whether a definition ends in a "#" or "-- "
+// comment (mariadb-dump writes its delimiter on that line, and the stock
+// client then never sees it).
+func endsInComment(create string) bool {
+	toks := newLexer(create, 999999, true, false).all()
+	rest := create
+	if len(toks) > 0 {
+		rest = create[toks[len(toks)-1].end:]
+	}
+	return strings.TrimSpace(rest) != ""
 }
 
 // showCreate runs a SHOW CREATE statement and returns its columns by name.
@@ -1100,7 +1298,7 @@ func (b *backup) views(ctx context.Context, conn *sql.Conn, w *sqlWriter) error 
 	}
 	for _, n := range sorted {
 		d := defs[n]
-		w.printf("--\n-- View %s\n--\n\n/*!50001 DROP VIEW IF EXISTS %s */;\n", quoteIdent(n), quoteIdent(n))
+		w.printf("--\n-- View %s\n--\n\n/*!50001 DROP VIEW IF EXISTS %s */;\n", commentName(n), quoteIdent(n))
 		w.write([]byte("/*!50001 SET @saved_cs_client          = @@character_set_client */;\n" +
 			"/*!50001 SET @saved_cs_results         = @@character_set_results */;\n" +
 			"/*!50001 SET @saved_col_connection     = @@collation_connection */;\n"))

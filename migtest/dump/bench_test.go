@@ -137,10 +137,10 @@ func requireTools(b *testing.B, names ...string) {
 	}
 }
 
-// checkBenchRows fails unless tg holds every generated row.
-func checkBenchRows(b *testing.B, tg target) {
+// checkRows fails unless tg holds every generated row.
+func checkRows(b *testing.B, tg target, rows map[string]int) {
 	b.Helper()
-	for name, want := range benchRows {
+	for name, want := range rows {
 		var n int
 		if err := tg.db.QueryRow("SELECT COUNT(*) FROM `" + name + "`").Scan(&n); err != nil || n != want {
 			b.Fatalf("%s: %d rows (%v), want %d", name, n, err, want)
@@ -148,18 +148,36 @@ func checkBenchRows(b *testing.B, tg target) {
 	}
 }
 
+// benchSource is the database of the Frappe-shaped benchmark data and its
+// mydumper dump.
+func benchSource(b *testing.B) (target, string) {
+	return sourceOf(b, "bench-"+benchVersion, benchDump(b))
+}
+
+type loadedSource struct {
+	once sync.Once
+	tg   target
+	dir  string // its mydumper dump ("" without mydumper)
+}
+
 var (
-	benchSrcOnce sync.Once
-	benchSrc     target
-	mydumperDir  string
+	sourcesMu sync.Mutex
+	sources   = map[string]*loadedSource{}
 )
 
-// benchSource is a database holding the benchmark data, restored once per
-// process, with a mydumper dump of it (for myloader) beside.
-func benchSource(b *testing.B) (target, string) {
+// sourceOf is a database holding the dump p, restored once per process,
+// with a mydumper dump of it (for myloader) beside, kept in os.TempDir()
+// under key.
+func sourceOf(b *testing.B, key, p string) (target, string) {
 	b.Helper()
-	benchSrcOnce.Do(func() {
-		p := benchDump(b)
+	sourcesMu.Lock()
+	s := sources[key]
+	if s == nil {
+		s = &loadedSource{}
+		sources[key] = s
+	}
+	sourcesMu.Unlock()
+	s.once.Do(func() {
 		srv := servertest.Server(b)
 		d, err := srv.NewDatabase(context.Background())
 		if err != nil {
@@ -169,7 +187,7 @@ func benchSource(b *testing.B) (target, string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		benchSrc = target{d, db}
+		s.tg = target{d, db}
 		f, err := os.Open(p)
 		if err != nil {
 			b.Fatal(err)
@@ -179,17 +197,17 @@ func benchSource(b *testing.B) (target, string) {
 			b.Fatal(err)
 		}
 		if _, err := exec.LookPath("mydumper"); err == nil {
-			mydumperDir = filepath.Join(os.TempDir(), "migtest-bench-mydumper-"+benchVersion)
-			if _, err := os.Stat(filepath.Join(mydumperDir, "metadata")); err != nil {
-				os.RemoveAll(mydumperDir)
-				shell(b, fmt.Sprintf("mydumper %s -B %s -o %s -t 4 -c -r 100000", myArgs(b), d.Name, mydumperDir))
+			s.dir = filepath.Join(os.TempDir(), "migtest-bench-mydumper-"+key)
+			if _, err := os.Stat(filepath.Join(s.dir, "metadata")); err != nil {
+				os.RemoveAll(s.dir)
+				shell(b, fmt.Sprintf("mydumper %s -B %s -o %s -t 4 -c -r 100000", myArgs(b), d.Name, s.dir))
 			}
 		}
 	})
-	if benchSrc.Database == nil {
+	if s.tg.Database == nil {
 		b.Fatal("the benchmark source database could not be made")
 	}
-	return benchSrc, mydumperDir
+	return s.tg, s.dir
 }
 
 // BenchmarkRestore loads the generated 1.65 M-row dump: ours (default,
@@ -199,6 +217,11 @@ func benchSource(b *testing.B) (target, string) {
 func BenchmarkRestore(b *testing.B) {
 	dump := benchDump(b)
 	_, myDir := benchSource(b)
+	restoreBenchmarks(b, dump, myDir, func(b *testing.B, tg target) { checkRows(b, tg, benchRows) })
+}
+
+// restoreBenchmarks loads dump with each loader, checking the result.
+func restoreBenchmarks(b *testing.B, dump, myDir string, check func(*testing.B, target)) {
 	fi, _ := os.Stat(dump)
 	run := func(b *testing.B, load func(b *testing.B, tg target)) {
 		for b.Loop() {
@@ -208,7 +231,7 @@ func BenchmarkRestore(b *testing.B) {
 			b.StartTimer()
 			load(b, tg)
 			b.StopTimer()
-			checkBenchRows(b, tg)
+			check(b, tg)
 			db.Close()
 			d.Drop(context.Background())
 			b.StartTimer()
@@ -230,6 +253,7 @@ func BenchmarkRestore(b *testing.B) {
 	b.Run("ours", func(b *testing.B) { run(b, ours()) })
 	b.Run("ours-no-deferred-indexes", func(b *testing.B) { run(b, ours(WithDeferredIndexes(false))) })
 	b.Run("ours-1-connection", func(b *testing.B) { run(b, ours(WithParallel(1))) })
+	b.Run("ours-spread-inserts", func(b *testing.B) { run(b, ours(withSpread(64<<10))) })
 	b.Run("stock", func(b *testing.B) {
 		requireTools(b, "mariadb")
 		run(b, func(b *testing.B, tg target) {

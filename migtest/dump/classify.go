@@ -2,6 +2,8 @@ package dump
 
 import (
 	"strings"
+
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
 // op is what the loader does with a statement.
@@ -490,30 +492,5 @@ func (p *parser) set() class {
 	return *c
 }
 
-// quoteString quotes s as a SQL string literal.
-func quoteString(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('\'')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case 0:
-			b.WriteString(`\0`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\'':
-			b.WriteString(`\'`)
-		case 0x1a:
-			b.WriteString(`\Z`)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('\'')
-	return b.String()
-}
+// quoteString quotes s as a SQL string literal (sqltext.QuoteString).
+func quoteString(s string) string { return sqltext.QuoteString(s) }

@@ -110,6 +110,11 @@ func TestRenameSchema(t *testing.T) {
 		{"SELECT 'sakila.film', sakila_x.y, x.sakila.z", "SELECT 'sakila.film', sakila_x.y, x.sakila.z"},
 		{"SELECT sakila . film", "SELECT sakila . film"},
 		{"CALL sakila.p(); -- sakila.q", "CALL `tgt`.p(); -- sakila.q"},
+		// a table named like the database: its columns stay
+		{"SELECT `sakila`.`id` AS `id` FROM `sakila` JOIN sakila.sakila s ON s.id = sakila.id", "SELECT `sakila`.`id` AS `id` FROM `sakila` JOIN `tgt`.sakila s ON s.id = sakila.id"},
+		{"SELECT sakila.f(1), sakila.t.c FROM sakila.t", "SELECT `tgt`.f(1), `tgt`.t.c FROM `tgt`.t"},
+		{"CREATE TABLE t (id INT DEFAULT nextval(`sakila`.`s`), j INT DEFAULT (NEXT VALUE FOR sakila.s2))", "CREATE TABLE t (id INT DEFAULT nextval(`tgt`.`s`), j INT DEFAULT (NEXT VALUE FOR `tgt`.s2))"},
+		{"CREATE TRIGGER g BEFORE INSERT ON sakila.t FOR EACH ROW INSERT INTO sakila.log SELECT * FROM x, sakila.y", "CREATE TRIGGER g BEFORE INSERT ON `tgt`.t FOR EACH ROW INSERT INTO `tgt`.log SELECT * FROM x, `tgt`.y"},
 	}
 	for _, tc := range tests {
 		if got := renameSchema(tc.in, "sakila", "tgt", 101119, true, false); got != tc.want {

@@ -64,7 +64,7 @@ func (l *loader) guard(it *item, c class) error {
 		return stmtErr(it, fmt.Errorf("%w: SET GLOBAL changes the whole server; remove it from the dump", errOutside))
 	}
 	lx := newLexer(it.text, l.version, l.mariadb, l.ansi)
-	var prev, prev2 token
+	var prev token
 	first := true
 	body := false // inside a routine, trigger or event body: statements start anywhere
 	for i := 0; ; i++ {
@@ -89,22 +89,41 @@ func (l *loader) guard(it *item, c class) error {
 			return stmtErr(it, fmt.Errorf("%w: it changes a global setting of the server", errOutside))
 		case t.is("PASSWORD") && prev.is("SET"):
 			return stmtErr(it, fmt.Errorf("%w: SET PASSWORD changes a server account", errOutside))
-		case t.kind == tPunct && t.text == "." && l.namesOther(prev) && (prev2.kind != tPunct || prev2.text != "."):
-			name, _ := prev.name()
-			return stmtErr(it, fmt.Errorf("%w: it names the database %s, which exists on this server and is not the target %s; Restore does not write to other databases",
-				errOutside, quoteIdent(name), quoteIdent(l.target)))
 		}
-		prev2, prev = prev, t
+		prev = t
+	}
+	return l.guardQualifiers(it)
+}
+
+// guardQualifiers refuses a statement that names another database that
+// exists on the server: "x.y" where a table or routine goes, "x.y.z", or
+// "x.y" whose x is no table or alias of the statement or the dump (then it
+// is a column of table x, and x is not a database).
+func (l *loader) guardQualifiers(it *item) error {
+	refs, locals := schemaRefs(newLexer(it.text, l.version, l.mariadb, l.ansi).all())
+	for _, r := range refs {
+		if !l.namesOther(r.name) || !r.surely && (locals[r.name] || l.known(r.name)) {
+			continue
+		}
+		return stmtErr(it, fmt.Errorf("%w: it names the database %s, which exists on this server and is not the target %s; Restore does not write to other databases",
+			errOutside, quoteIdent(r.name), quoteIdent(l.target)))
 	}
 	return nil
 }
 
-// namesOther reports whether t names an existing database other than the
+// known reports whether name is a table or view the dump created, or an
+// object of the target.
+func (l *loader) known(name string) bool {
+	l.mu.Lock()
+	_, t := l.tableMap[name]
+	l.mu.Unlock()
+	_, bt := l.before["TABLE "+name]
+	_, bv := l.before["VIEW "+name]
+	return t || l.views[name] || bt || bv
+}
+
+// namesOther reports whether n is an existing database other than the
 // target and the dump's own.
-func (l *loader) namesOther(t token) bool {
-	n, ok := t.name()
-	if !ok || n == l.source || n == l.target {
-		return false
-	}
-	return l.others[n]
+func (l *loader) namesOther(n string) bool {
+	return n != l.source && n != l.target && l.others[n]
 }

@@ -8,7 +8,7 @@ import (
 func TestGuard(t *testing.T) {
 	t.Parallel()
 	l := &loader{target: "site_copy", source: "site", version: 101119, mariadb: true,
-		others: map[string]bool{"site": true, "victim": true, "mysql": true}}
+		others: map[string]bool{"site": true, "victim": true, "mysql": true, "employees": true}}
 	tests := []struct {
 		stmt string
 		want error // nil: allowed
@@ -36,6 +36,18 @@ func TestGuard(t *testing.T) {
 		{"CREATE PROCEDURE p() BEGIN PREPARE s FROM @q; EXECUTE s; END", errOutside},
 		{"/*!40000 DROP TABLE victim.t */", errOutside},
 		{"/*!99999 DROP TABLE victim.t */", nil}, // an executable comment the server skips
+		// a table or alias named like another database: its columns are no reference to it
+		{"CREATE VIEW v AS SELECT `employees`.`emp_no` AS `emp_no` FROM `employees`", nil},
+		{"CREATE VIEW v AS SELECT victim.id FROM t AS victim JOIN u victim2 ON victim.id = victim2.id", nil},
+		{"CREATE VIEW v AS SELECT e.emp_no FROM employees e WHERE employees.x = 1", nil},
+		{"CREATE VIEW v AS SELECT `employees`.`emp_no` FROM `employees`.`employees`", errOutside},
+		{"CREATE VIEW v AS SELECT victim.f(id) FROM victim", errOutside},  // a function of the database
+		{"CREATE VIEW v AS SELECT victim.t.id FROM t", errOutside},        // three parts
+		{"CREATE VIEW v AS SELECT victim.id FROM t", errOutside},          // not a table of the statement
+		{"CREATE TABLE x (id INT DEFAULT nextval(victim.s))", errOutside}, // a sequence of the database
+		{"CREATE VIEW v AS SELECT 1 FROM t, victim.u", errOutside},        // in a FROM list
+		{"CREATE TRIGGER g BEFORE INSERT ON victim.t FOR EACH ROW SET @x = 1", errOutside},
+		{"CREATE VIEW v AS SELECT site.f(id) FROM site", nil}, // the dump's own: rewritten later
 	}
 	for _, tt := range tests {
 		it := &item{text: tt.stmt}

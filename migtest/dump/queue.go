@@ -19,7 +19,10 @@ type item struct {
 	raw    int64 // input bytes the statement accounts for, for progress
 	table  string
 	data   bool // count affected rows
-	sync   bool // a no-op marker the dispatcher waits on
+	// anyOrder: an INSERT that may run before or after the table's other
+	// INSERTs, on any worker.
+	anyOrder bool
+	sync     bool // a no-op marker the dispatcher waits on
 }
 
 // budget is the memory the queues may hold together; past it they spill

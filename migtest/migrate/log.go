@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/migtest/migtest/migtest/patch"
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/migtest/migtest/migtest/internal/patchrt"
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
 const timeLayout = "2006-01-02 15:04:05.000000"
@@ -36,7 +39,7 @@ func timeCol(col string) string {
 	return "DATE_FORMAT(" + col + ", '%Y-%m-%d %H:%i:%s.%f')"
 }
 
-func (m *Migrator) q(name string) string { return patch.QuoteIdent(name) }
+func (m *Migrator) q(name string) string { return sqltext.QuoteIdent(name) }
 
 // ensureTables creates the log tables if they are missing.
 func (m *Migrator) ensureTables(ctx context.Context) error {
@@ -73,6 +76,8 @@ func (m *Migrator) ensureTables(ctx context.Context) error {
   pid int NULL,
   tool_version varchar(64) NULL,
   note text NULL,
+  heartbeat datetime(6) NULL,
+  conn_id bigint NULL,
   PRIMARY KEY (run_id),
   KEY started (started)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='migtest: one row per up'`,
@@ -81,6 +86,24 @@ func (m *Migrator) ensureTables(ctx context.Context) error {
 		if _, err := m.db.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("create log table: %w (the user needs CREATE privilege on the database)", err)
 		}
+	}
+	return m.upgradeRunLog(ctx)
+}
+
+// upgradeRunLog adds the columns a run log made by an older version lacks:
+// heartbeat and conn_id, which tell a live run from a dead one.
+func (m *Migrator) upgradeRunLog(ctx context.Context) error {
+	var n int
+	if err := m.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'heartbeat'", m.runTable).Scan(&n); err != nil {
+		return fmt.Errorf("run log %s: %w", m.runTable, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	_, err := m.db.ExecContext(ctx, "ALTER TABLE "+m.q(m.runTable)+" ADD COLUMN heartbeat datetime(6) NULL, ADD COLUMN conn_id bigint NULL")
+	var me *mysql.MySQLError
+	if err != nil && !(errors.As(err, &me) && me.Number == 1060) { // 1060: another run added them meanwhile
+		return fmt.Errorf("run log %s: add the heartbeat columns: %w (the user needs ALTER privilege on the database)", m.runTable, err)
 	}
 	return nil
 }
@@ -105,20 +128,20 @@ func (m *Migrator) tablesExist(ctx context.Context) (patchLog, runLog bool, err 
 
 // Entry is one patch's row in the patch log.
 type Entry struct {
-	ID          string             `json:"id"`
-	State       State              `json:"status"`
-	Description string             `json:"description,omitempty"`
-	Attempts    int                `json:"attempts"`
-	Started     time.Time          `json:"started,omitzero"`
-	Finished    time.Time          `json:"finished,omitzero"`
-	Duration    float64            `json:"duration_s"`
-	Error       string             `json:"error,omitempty"`
-	Steps       []patch.StepResult `json:"steps,omitempty"`
-	Checkpoint  json.RawMessage    `json:"checkpoint,omitempty"`
-	RunID       string             `json:"run_id,omitempty"`
-	Host        string             `json:"host,omitempty"`
-	ToolVersion string             `json:"tool_version,omitempty"`
-	Note        string             `json:"note,omitempty"`
+	ID          string          `json:"id"`
+	State       State           `json:"status"`
+	Description string          `json:"description,omitempty"`
+	Attempts    int             `json:"attempts"`
+	Started     time.Time       `json:"started,omitzero"`
+	Finished    time.Time       `json:"finished,omitzero"`
+	Duration    float64         `json:"duration_s"`
+	Error       string          `json:"error,omitempty"`
+	Steps       []StepResult    `json:"steps,omitempty"`
+	Checkpoint  json.RawMessage `json:"checkpoint,omitempty"`
+	RunID       string          `json:"run_id,omitempty"`
+	Host        string          `json:"host,omitempty"`
+	ToolVersion string          `json:"tool_version,omitempty"`
+	Note        string          `json:"note,omitempty"`
 }
 
 // entries reads the patch log, by ID. A missing table is an empty log.
@@ -232,7 +255,7 @@ func repeat(s string, n int) string {
 	return out
 }
 
-// store is the patch.Store over the patch log.
+// store is the patchrt.Store over the patch log.
 type store struct{ m *Migrator }
 
 func (s store) LoadCheckpoint(ctx context.Context, id string) ([]byte, error) {
@@ -244,12 +267,12 @@ func (s store) LoadCheckpoint(ctx context.Context, id string) ([]byte, error) {
 	return cp, err
 }
 
-func (s store) SaveCheckpoint(ctx context.Context, db *patch.DB, id string, data []byte) error {
+func (s store) SaveCheckpoint(ctx context.Context, db patchrt.Execer, id string, data []byte) error {
 	_, err := db.Exec(ctx, "UPDATE "+s.m.q(s.m.patchTable)+" SET checkpoint = ? WHERE id = ?", data, id)
 	return err
 }
 
-func (s store) SaveSteps(ctx context.Context, db *patch.DB, id string, steps []patch.StepResult) error {
+func (s store) SaveSteps(ctx context.Context, db patchrt.Execer, id string, steps []StepResult) error {
 	b, err := json.Marshal(steps)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@
 package migrate
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/migtest/migtest/migtest/internal/patchrt"
 	"github.com/migtest/migtest/migtest/patch"
 )
 
@@ -31,13 +33,19 @@ type Migrator struct {
 	set         patch.Set
 	patchTable  string
 	runTable    string
+	lockTable   string
 	log         *slog.Logger
-	hook        patch.StatementHook
-	progress    patch.ProgressFunc
+	hook        StatementHook
+	progress    ProgressFunc
 	toolVersion string
 	host        string
 	pid         int
 	now         func() time.Time
+
+	replicas []Replica
+	maxLag   time.Duration
+	lease    time.Duration // of the row lock and the run's heartbeat
+	beat     time.Duration // heartbeat period
 }
 
 // Option configures a Migrator.
@@ -49,15 +57,46 @@ func WithPatchTable(name string) Option { return func(m *Migrator) { m.patchTabl
 // WithRunTable names the run log table (default migtest_run_log).
 func WithRunTable(name string) Option { return func(m *Migrator) { m.runTable = name } }
 
+// WithReplicas names the replicas Up watches: its batches pause while one
+// lags more than the limit (WithMaxReplicaLag) or stops answering.
+func WithReplicas(r ...Replica) Option {
+	return func(m *Migrator) { m.replicas = append(m.replicas, r...) }
+}
+
+// WithMaxReplicaLag sets the replica lag above which batches pause
+// (default DefaultMaxReplicaLag).
+func WithMaxReplicaLag(d time.Duration) Option { return func(m *Migrator) { m.maxLag = d } }
+
+// WithLockLease sets how long a run's heartbeat, and on Galera its lock
+// row, stay good without renewal (default DefaultLockLease); the heartbeat
+// beats every twentieth of it, at most every 2 s.
+func WithLockLease(d time.Duration) Option { return func(m *Migrator) { m.lease = d } }
+
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(m *Migrator) { m.log = l } }
 
+// StatementHook is called before every statement a patch or a helper runs
+// (BEGIN and COMMIT included), with the statement's text; an error stops
+// the statement. PatchID tells which patch runs it.
+type StatementHook = patchrt.StatementHook
+
+// ProgressFunc receives progress of long helpers: a name (a batch's), rows
+// done and the total (0 when unknown).
+type ProgressFunc = patchrt.ProgressFunc
+
+// StepResult is the record of one named step of a patch, kept in the patch log.
+type StepResult = patchrt.StepResult
+
+// PatchID returns the ID of the patch (or hook: "before_migrate",
+// "after_migrate") a statement hook's ctx belongs to, "" for none.
+func PatchID(ctx context.Context) string { return patchrt.IDFromContext(ctx) }
+
 // WithStatementHook routes every statement a patch or a helper runs
 // (not the runner's own bookkeeping) through h before it runs.
-func WithStatementHook(h patch.StatementHook) Option { return func(m *Migrator) { m.hook = h } }
+func WithStatementHook(h StatementHook) Option { return func(m *Migrator) { m.hook = h } }
 
 // WithProgress sets the progress callback patches report to.
-func WithProgress(fn patch.ProgressFunc) Option { return func(m *Migrator) { m.progress = fn } }
+func WithProgress(fn ProgressFunc) Option { return func(m *Migrator) { m.progress = fn } }
 
 // WithToolVersion sets the version recorded in the logs (default: the main
 // module's version from the build info).
@@ -74,8 +113,8 @@ func New(db *sql.DB, set patch.Set, opts ...Option) (*Migrator, error) {
 	if err := set.Validate(); err != nil {
 		return nil, fmt.Errorf("migrate: invalid patch set: %w", err)
 	}
-	m := &Migrator{db: db, set: set, patchTable: DefaultPatchTable, runTable: DefaultRunTable,
-		pid: os.Getpid(), now: time.Now}
+	m := &Migrator{db: db, set: set, patchTable: DefaultPatchTable, runTable: DefaultRunTable, lockTable: DefaultLockTable,
+		pid: os.Getpid(), now: time.Now, maxLag: DefaultMaxReplicaLag, lease: DefaultLockLease}
 	for _, o := range opts {
 		o(m)
 	}
@@ -87,6 +126,10 @@ func New(db *sql.DB, set patch.Set, opts ...Option) (*Migrator, error) {
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
+	if m.lease < time.Second {
+		return nil, fmt.Errorf("migrate: lock lease %s: give at least 1s", m.lease)
+	}
+	m.beat = min(2*time.Second, m.lease/20)
 	if m.toolVersion == "" {
 		m.toolVersion = "(devel)"
 		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/migtest/migtest/migtest/internal/patchrt"
 	"github.com/migtest/migtest/migtest/patch"
 )
 
@@ -41,12 +42,12 @@ func NewRunID() string { return newRunID() }
 
 // PatchResult is what happened to one patch in an Up.
 type PatchResult struct {
-	ID          string             `json:"id"`
-	Description string             `json:"description,omitempty"`
-	State       State              `json:"status"`
-	Duration    float64            `json:"duration_s"`
-	Error       string             `json:"error,omitempty"`
-	Steps       []patch.StepResult `json:"steps,omitempty"`
+	ID          string       `json:"id"`
+	Description string       `json:"description,omitempty"`
+	State       State        `json:"status"`
+	Duration    float64      `json:"duration_s"`
+	Error       string       `json:"error,omitempty"`
+	Steps       []StepResult `json:"steps,omitempty"`
 
 	err    error // the error itself, so callers can errors.Is/As through PatchError
 	runErr error // the patch's own error (Run, Verify, panic), without the log's
@@ -87,7 +88,13 @@ func newRunID() string {
 // running, then done or failed with its error, steps and duration. A failure
 // (an error, a failed Verify or a panic) stops the run with a *PatchError
 // unless SkipFailing; the next Up retries it. If another run holds the lock,
-// Up returns a *LockedError. The result is returned also with an error.
+// or the run log shows another run alive, Up returns a *LockedError. The
+// result is returned also with an error.
+//
+// Up refuses a replica, a read-only server and a Galera node out of sync.
+// On a Galera node the lock is a row with a lease (GET_LOCK is per node);
+// the run renews it, and its run-log heartbeat, every few seconds. Batches
+// pause while a replica given with WithReplicas lags or stops answering.
 func (m *Migrator) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	res := &UpResult{RunID: o.RunID, Started: m.now().UTC(), State: "nothing", Patches: []PatchResult{}}
 	if res.RunID == "" {
@@ -98,51 +105,48 @@ func (m *Migrator) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 			return res, fmt.Errorf("patch %s is not in the patch set: check the ID with 'migrate plan'", o.Only)
 		}
 	}
+	topo, err := m.topology(ctx)
+	if err != nil {
+		return res, err
+	}
 	if err := m.ensureTables(ctx); err != nil {
 		return res, err
 	}
-	lk, err := m.acquire(ctx, o.Wait)
+	lk, err := m.acquire(ctx, o.Wait, res.RunID)
 	if err != nil {
 		return res, err
 	}
 	defer lk.release()
+	runCtx, lose := context.WithCancelCause(ctx)
+	defer lose(nil)
+	hb := m.startHeartbeat(ctx, lk, res.RunID, lose)
+	defer hb.stop()
+	ctx = runCtx
 	bg := context.WithoutCancel(ctx)
 
 	if o.BeforeRun != nil {
-		pending, err := m.Plan(ctx)
-		if err != nil {
+		if err := m.beforeRun(ctx, &o); err != nil {
 			return res, err
 		}
-		if o.Only != "" {
-			var only []Planned
-			for _, p := range pending {
-				if p.ID == o.Only {
-					only = append(only, p)
-				}
-			}
-			pending = only
-		}
-		if len(pending) > 0 {
-			file, sum, err := o.BeforeRun(ctx, pending)
-			if err != nil {
-				return res, fmt.Errorf("before the run (nothing was changed): %w", err)
-			}
-			o.BackupFile, o.BackupSHA256 = file, sum
-		}
 	}
-
-	// Runs still marked running hold no lock: they died.
-	if _, err := m.db.ExecContext(ctx, "UPDATE "+m.q(m.runTable)+" SET status = 'interrupted' WHERE status = 'running'"); err != nil {
-		return res, fmt.Errorf("run log %s: %w", m.runTable, err)
+	if err := m.reapRuns(ctx, lk); err != nil {
+		return res, err
 	}
 	if _, err := m.db.ExecContext(ctx, "INSERT INTO "+m.q(m.runTable)+
-		" (run_id, kind, status, started, backup_file, backup_sha256, host, pid, tool_version) VALUES (?, 'up', 'running', ?, ?, ?, ?, ?, ?)",
-		res.RunID, fmtTime(res.Started), o.BackupFile, o.BackupSHA256, m.host, m.pid, m.toolVersion); err != nil {
+		" (run_id, kind, status, started, backup_file, backup_sha256, host, pid, tool_version, heartbeat, conn_id) VALUES (?, 'up', 'running', ?, ?, ?, ?, ?, ?, NOW(6), ?)",
+		res.RunID, fmtTime(res.Started), o.BackupFile, o.BackupSHA256, m.host, m.pid, m.toolVersion, lk.connID); err != nil {
 		return res, fmt.Errorf("run log %s: %w", m.runTable, err)
 	}
 	m.log.Info("migration run started", "run_id", res.RunID, "host", m.host, "pid", m.pid)
 
+	ctx = m.withThrottle(ctx, topo)
 	runErr := m.runPending(ctx, o, res)
+	if cause := context.Cause(runCtx); errors.Is(cause, errLockLost) {
+		runErr = errors.Join(runErr, cause)
+		if res.State != "failed" {
+			res.State = "failed"
+		}
+	}
 
 	res.Finished = m.now().UTC()
 	if entries, err := m.entries(bg); err == nil {
@@ -169,6 +173,33 @@ func (m *Migrator) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	m.log.Info("migration run finished", "run_id", res.RunID, "status", status, "patches_run", len(res.Patches),
 		"remaining", res.Remaining, "duration", res.Finished.Sub(res.Started).Round(time.Millisecond))
 	return res, runErr
+}
+
+// beforeRun calls o.BeforeRun with the patches about to run, if any, and
+// records the backup it took in o.
+func (m *Migrator) beforeRun(ctx context.Context, o *UpOptions) error {
+	pending, err := m.Plan(ctx)
+	if err != nil {
+		return err
+	}
+	if o.Only != "" {
+		var only []Planned
+		for _, p := range pending {
+			if p.ID == o.Only {
+				only = append(only, p)
+			}
+		}
+		pending = only
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	file, sum, err := o.BeforeRun(ctx, pending)
+	if err != nil {
+		return fmt.Errorf("before the run (nothing was changed): %w", err)
+	}
+	o.BackupFile, o.BackupSHA256 = file, sum
+	return nil
 }
 
 // runPending runs the pending patches and the hooks, filling res.
@@ -259,8 +290,8 @@ func (m *Migrator) runPending(ctx context.Context, o UpOptions, res *UpResult) e
 const hookPendingNote = "after_migrate pending"
 
 func (m *Migrator) runHook(ctx context.Context, name string, h patch.Hook) error {
-	pc := patch.NewContext(name, patch.NewDB(m.db, m.hook), patch.Config{Logger: m.log, Progress: m.progress})
-	ctx = patch.ContextWithID(ctx, name)
+	pc := patchrt.NewContext[*patch.Context](name, patchrt.NewDB[*patch.DB](m.db, m.hook), patchrt.Config{Logger: m.log, Progress: m.progress})
+	ctx = patchrt.ContextWithID(ctx, name)
 	if err := safely(func() error { return h(ctx, pc) }); err != nil {
 		m.log.Error("hook failed", "hook", name, "err", err)
 		return &PatchError{ID: name, Err: err}
@@ -294,28 +325,28 @@ func (m *Migrator) runPatch(ctx context.Context, p patch.Patch, runID string) Pa
 		pr.State, pr.Error = StateFailed, fmt.Sprintf("patch log %s: %v", m.patchTable, err)
 		return pr
 	}
-	cfg := patch.Config{Logger: m.log, Store: store{m}, Progress: m.progress}
-	db := patch.NewDB(m.db, m.hook)
-	ctx = patch.ContextWithID(ctx, p.ID)
+	cfg := patchrt.Config{Logger: m.log, Store: store{m}, Progress: m.progress}
+	db := patchrt.NewDB[*patch.DB](m.db, m.hook)
+	ctx = patchrt.ContextWithID(ctx, p.ID)
 	var pc *patch.Context
 	err = safely(func() error {
 		if !p.InTx {
-			pc = patch.NewContext(p.ID, db, cfg)
+			pc = patchrt.NewContext[*patch.Context](p.ID, db, cfg)
 			return p.Run(ctx, pc)
 		}
 		return db.Tx(ctx, func(tx *patch.DB) error {
-			pc = patch.NewContext(p.ID, tx, cfg)
+			pc = patchrt.NewContext[*patch.Context](p.ID, tx, cfg)
 			return p.Run(ctx, pc)
 		})
 	})
 	if err == nil && p.Verify != nil {
-		vc := patch.NewContext(p.ID, db, cfg)
+		vc := patchrt.NewContext[*patch.Context](p.ID, db, cfg)
 		if verr := safely(func() error { return p.Verify(ctx, vc) }); verr != nil {
 			err = fmt.Errorf("verify: %w", verr)
 		}
 	}
 	if pc != nil {
-		pr.Steps = pc.Steps()
+		pr.Steps = patchrt.Steps(pc)
 	}
 	fin := m.now().UTC()
 	pr.Duration = fin.Sub(start).Seconds()
@@ -465,11 +496,11 @@ func (m *Migrator) Mark(ctx context.Context, id string, state State, reason stri
 	if err := m.ensureTables(ctx); err != nil {
 		return err
 	}
-	lk, err := m.acquire(ctx, 0)
+	unlock, err := m.Lock(ctx, 0)
 	if err != nil {
 		return err
 	}
-	defer lk.release()
+	defer unlock()
 	now := fmtTime(m.now())
 	desc := ""
 	if p, ok := m.set.Lookup(id); ok {

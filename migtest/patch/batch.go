@@ -113,10 +113,28 @@ type keyCol struct {
 // last committed chunk and no chunk is done twice. Progress goes to the log
 // and the progress callback, each chunk to the log at debug level.
 //
+// With a Throttle in ctx (ContextWithThrottle; the runner sets one from the
+// server's topology), Batch pauses before a chunk while the Throttle says so
+// (a replica lagging), and keeps chunks within its transaction limits.
+//
 // While a chunk runs, the next chunk's bound is looked up on another
 // connection of pc.DB, so the statement hook may see two statements at once.
 func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
-	var res BatchResult
+	if err := b.normalize(pc.DB.InTx()); err != nil {
+		return BatchResult{}, err
+	}
+	w, err := pc.startWalk(ctx, b)
+	if err != nil || w.res.Skipped {
+		return w.res, err
+	}
+	// The bound of the next chunk is looked up while a chunk runs; every
+	// return waits for that lookup, so no statement outlives the call.
+	defer w.stopLookAhead()
+	return w.run(ctx)
+}
+
+// normalize checks b's mode and fills in its defaults.
+func (b *Batch) normalize(inTx bool) error {
 	modes := 0
 	for _, set := range []bool{b.Set != "", b.Chunk != nil, b.Row != nil} {
 		if set {
@@ -124,13 +142,13 @@ func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 		}
 	}
 	if modes != 1 {
-		return res, fmt.Errorf("batch over %s: give exactly one of Set, Chunk or Row", b.Table)
+		return fmt.Errorf("batch over %s: give exactly one of Set, Chunk or Row", b.Table)
 	}
 	if b.Name == "" {
 		b.Name = b.Table
 	}
-	if pc.DB.InTx() {
-		return res, fmt.Errorf("batch %s: Batch commits a transaction per chunk and cannot run inside one: remove InTx from the patch", b.Name)
+	if inTx {
+		return fmt.Errorf("batch %s: Batch commits a transaction per chunk and cannot run inside one: remove InTx from the patch", b.Name)
 	}
 	if b.TargetTime <= 0 {
 		b.TargetTime = 200 * time.Millisecond
@@ -146,176 +164,241 @@ func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 		b.Size = 1000
 	}
 	b.Size = min(max(b.Size, b.MinSize), b.MaxSize)
+	return nil
+}
 
+// batchWalk is one run of a Batch: where it is, how big its chunks are,
+// and what it has reported.
+type batchWalk struct {
+	pc       *Context
+	b        Batch
+	keys     []keyCol
+	table    string // quoted
+	orderBy  string // the quoted key columns
+	ckey     string // the checkpoint key
+	throttle *Throttle
+
+	st    batchState
+	last  []any // the last key done, nil before the first chunk
+	total int64 // the server's estimate of the table's rows
+	res   BatchResult
+	sz    sizer
+
+	started   time.Time
+	startRows int64
+	lastLog   time.Time
+	longest   time.Duration
+	slow      int // chunks over TargetTime
+
+	lookCtx     context.Context
+	stopLooking context.CancelFunc
+	ahead       *boundLookup
+}
+
+// startWalk reads the key, the checkpoint and the table's estimated size.
+// A batch an earlier run finished comes back with res.Skipped.
+func (pc *Context) startWalk(ctx context.Context, b Batch) (*batchWalk, error) {
+	w := &batchWalk{pc: pc, b: b, ckey: "batch:" + b.Name, table: QuoteIdent(b.Table), throttle: throttleFrom(ctx)}
 	keys, err := pc.keyColumns(ctx, b.Table, b.Key)
 	if err != nil {
-		return res, err
+		return w, err
 	}
-	ckey := "batch:" + b.Name
-	var st batchState
-	found, err := pc.Load(ctx, ckey, &st)
+	w.keys = keys
+	found, err := pc.Load(ctx, w.ckey, &w.st)
 	if err != nil {
-		return res, err
+		return w, err
 	}
-	res.Resumed = found
-	if st.Finished {
-		pc.Log.Info("batch finished in an earlier run, skipping", "batch", b.Name, "rows", st.Rows)
-		return BatchResult{Rows: st.Rows, Changed: st.Changed, Errors: st.Errors, Resumed: true, Skipped: true}, nil
+	w.res.Resumed = found
+	if w.st.Finished {
+		pc.Log.Info("batch finished in an earlier run, skipping", "batch", b.Name, "rows", w.st.Rows)
+		w.res = BatchResult{Rows: w.st.Rows, Changed: w.st.Changed, Errors: w.st.Errors, Resumed: true, Skipped: true}
+		return w, nil
 	}
-	last, err := decodeKey(keys, st.Last)
-	if err != nil {
-		return res, fmt.Errorf("batch %s: checkpoint: %w", b.Name, err)
+	if w.last, err = decodeKey(keys, w.st.Last); err != nil {
+		return w, fmt.Errorf("batch %s: checkpoint: %w", b.Name, err)
 	}
 	if found {
-		pc.Log.Info("resuming batch from checkpoint", "batch", b.Name, "after", last, "rows_done", st.Rows)
+		pc.Log.Info("resuming batch from checkpoint", "batch", b.Name, "after", w.last, "rows_done", w.st.Rows)
 	}
-
-	table := QuoteIdent(b.Table)
 	// The total for progress is the server's estimate: an exact COUNT(*)
 	// would scan the whole table before the first chunk.
-	var total int64
-	if err := pc.DB.QueryRow(ctx, "SELECT COALESCE(MAX(TABLE_ROWS), 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", b.Table).Scan(&total); err != nil {
-		return res, fmt.Errorf("batch %s: estimate rows of %s: %w", b.Name, b.Table, err)
+	var avgRow int64
+	if err := pc.DB.QueryRow(ctx, "SELECT COALESCE(MAX(TABLE_ROWS), 0), COALESCE(MAX(AVG_ROW_LENGTH), 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", b.Table).Scan(&w.total, &avgRow); err != nil {
+		return w, fmt.Errorf("batch %s: estimate rows of %s: %w", b.Name, b.Table, err)
+	}
+	if capped := w.throttle.capSize(b.MaxSize, avgRow); capped < b.MaxSize {
+		w.b.MaxSize = max(capped, 1)
+		w.b.MinSize = min(w.b.MinSize, w.b.MaxSize)
+		w.b.Size = min(w.b.Size, w.b.MaxSize)
+		pc.Log.Info("chunk size capped by the server's transaction limits", "batch", b.Name, "max_rows", w.b.MaxSize)
 	}
 	order := make([]string, len(keys))
 	for i, k := range keys {
 		order[i] = QuoteIdent(k.name)
 	}
-	orderBy := strings.Join(order, ", ")
+	w.orderBy = strings.Join(order, ", ")
+	w.sz = sizer{aim: w.b.TargetTime / 2, min: w.b.MinSize, max: w.b.MaxSize, size: w.b.Size}
+	w.lookCtx, w.stopLooking = context.WithCancel(ctx)
+	return w, nil
+}
 
-	// The bound of the next chunk is looked up while a chunk runs; every
-	// return waits for that lookup, so no statement outlives the call.
-	lookCtx, stopLooking := context.WithCancel(ctx)
-	var ahead *boundLookup
-	defer func() {
-		stopLooking()
-		if ahead != nil {
-			<-ahead.done
-		}
-	}()
+// stopLookAhead cancels a bound lookup still running and waits for it.
+func (w *batchWalk) stopLookAhead() {
+	w.stopLooking()
+	if w.ahead != nil {
+		<-w.ahead.done
+	}
+}
 
-	start := time.Now()
-	startRows := st.Rows
-	lastLog := start
-	sz := sizer{aim: b.TargetTime / 2, min: b.MinSize, max: b.MaxSize, size: b.Size}
-	var longest time.Duration
-	var slow int
+// run walks the table chunk by chunk from the checkpoint to the end.
+func (w *batchWalk) run(ctx context.Context) (BatchResult, error) {
+	w.started, w.startRows = time.Now(), w.st.Rows
+	w.lastLog = w.started
 	tb := time.Now()
-	hi, err := pc.chunkBound(ctx, b.Name, keys, table, orderBy, last, sz.size)
+	hi, err := w.pc.chunkBound(ctx, w.b.Name, w.keys, w.table, w.orderBy, w.last, w.sz.size)
 	if err != nil {
-		return res, err
+		return w.res, err
 	}
 	boundTime := time.Since(tb)
 	for {
 		if err := ctx.Err(); err != nil {
-			return res, err
+			return w.res, err
 		}
-		lowerSQL, lowerArgs := after(keys, last)
-		var conds []string
-		var args []any
-		if lowerSQL != "" {
-			conds = append(conds, lowerSQL)
-			args = append(args, lowerArgs...)
+		if err := w.pc.waitThrottle(ctx, w.throttle, w.b.Name); err != nil {
+			return w.res, err
 		}
-		if hi != nil {
-			s, a := upTo(keys, hi)
-			conds = append(conds, s)
-			args = append(args, a...)
-		}
-		rangeSQL := "1=1"
-		if len(conds) > 0 {
-			rangeSQL = strings.Join(conds, " AND ")
-		}
-		chunkRows := int64(sz.size)
-		if hi == nil {
-			if err := pc.DB.QueryRow(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+rangeSQL, args...).Scan(&chunkRows); err != nil {
-				return res, fmt.Errorf("batch %s: count last chunk: %w", b.Name, err)
-			}
-		} else {
-			// Look up the bound of the chunk after this one meanwhile.
-			ahead = pc.lookAhead(lookCtx, b.Name, keys, table, orderBy, hi, sz.predict())
-		}
-		where, whereArgs := rangeSQL, args
-		if b.Where != "" {
-			where = "(" + rangeSQL + ") AND (" + b.Where + ")"
-			whereArgs = append(append([]any(nil), args...), b.WhereArgs...)
-		}
-
-		t0 := time.Now()
-		tx, err := pc.DB.Begin(ctx)
+		chunkRows, lock, err := w.chunk(ctx, hi)
 		if err != nil {
-			return res, fmt.Errorf("batch %s: %w", b.Name, err)
+			return w.res, err
 		}
-		changed, rowErrs, err := pc.runChunk(ctx, tx, b, keys, Chunk{Table: b.Table, Where: where, Args: whereArgs}, orderBy)
-		if err == nil && b.Row != nil && st.Errors+rowErrs > int64(b.MaxErrors) {
-			err = fmt.Errorf("batch %s: %d rows failed, more than the %d allowed (MaxErrors); failed rows are in the log",
-				b.Name, st.Errors+rowErrs, b.MaxErrors)
+		w.pc.Log.Debug("batch chunk", "batch", w.b.Name, "rows", chunkRows, "lock", lock, "bound", boundTime)
+		w.sz.observe(chunkRows, lock)
+		w.report(lock)
+		if w.st.Finished {
+			return w.res, nil
 		}
-		next := st
-		next.Rows += chunkRows
-		next.Changed += changed
-		next.Errors += rowErrs
-		if hi != nil {
-			next.Last = encodeKey(hi)
-		} else {
-			next.Finished = true
-		}
-		if err == nil {
-			err = pc.Save(ctx, tx, ckey, next)
-		}
-		if err == nil {
-			err = tx.Commit()
-		}
-		if err != nil {
-			_ = tx.Rollback()
-			return res, err
-		}
-		lock := time.Since(t0)
-		st, last = next, hi
-		res.Chunks++
-		res.Rows, res.Changed, res.Errors = st.Rows, st.Changed, st.Errors
-		longest = max(longest, lock)
-		if lock > b.TargetTime {
-			slow++
-		}
-		pc.Log.Debug("batch chunk", "batch", b.Name, "rows", chunkRows, "lock", lock, "bound", boundTime)
-		sz.observe(chunkRows, lock)
-
-		pc.Progress(b.Name, min(st.Rows, max(total, st.Rows)), max(total, st.Rows))
-		if st.Finished || time.Since(lastLog) >= 5*time.Second {
-			lastLog = time.Now()
-			rate := float64(st.Rows-startRows) / max(time.Since(start).Seconds(), 1e-9)
-			var eta time.Duration
-			if rate > 0 && total > st.Rows {
-				eta = time.Duration(float64(total-st.Rows) / rate * float64(time.Second))
-			}
-			pc.Log.Info("batch progress", "batch", b.Name, "rows", st.Rows, "total", total,
-				"rate_rows_s", int64(rate), "eta", eta.Round(time.Second), "chunk_size", sz.size, "changed", st.Changed, "errors", st.Errors,
-				"longest_chunk", longest.Round(time.Millisecond), "chunks_over_target", slow)
-		}
-		if st.Finished {
-			return res, nil
-		}
-
-		// The bound looked up meanwhile serves unless it makes the next
-		// chunk clearly larger than what this chunk's time calls for.
-		tb := time.Now()
-		<-ahead.done
-		la := ahead
-		ahead = nil
-		if la.err != nil {
-			return res, la.err
-		}
-		boundTime = la.took
-		if la.size <= sz.size+sz.size/4 {
-			hi, sz.size = la.hi, la.size
-		} else {
-			if hi, err = pc.chunkBound(ctx, b.Name, keys, table, orderBy, last, sz.size); err != nil {
-				return res, err
-			}
-			boundTime = time.Since(tb)
+		if hi, boundTime, err = w.nextBound(ctx); err != nil {
+			return w.res, err
 		}
 	}
+}
+
+// rangeOf is the condition selecting the rows after w.last up to hi (to
+// the end when hi is nil).
+func (w *batchWalk) rangeOf(hi []any) (string, []any) {
+	lowerSQL, lowerArgs := after(w.keys, w.last)
+	var conds []string
+	var args []any
+	if lowerSQL != "" {
+		conds = append(conds, lowerSQL)
+		args = append(args, lowerArgs...)
+	}
+	if hi != nil {
+		s, a := upTo(w.keys, hi)
+		conds = append(conds, s)
+		args = append(args, a...)
+	}
+	if len(conds) == 0 {
+		return "1=1", nil
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// chunk does the rows after w.last up to hi in one transaction with the
+// checkpoint, and returns the rows it walked and how long it held its locks.
+func (w *batchWalk) chunk(ctx context.Context, hi []any) (int64, time.Duration, error) {
+	b := w.b
+	rangeSQL, args := w.rangeOf(hi)
+	chunkRows := int64(w.sz.size)
+	if hi == nil {
+		if err := w.pc.DB.QueryRow(ctx, "SELECT COUNT(*) FROM "+w.table+" WHERE "+rangeSQL, args...).Scan(&chunkRows); err != nil {
+			return 0, 0, fmt.Errorf("batch %s: count last chunk: %w", b.Name, err)
+		}
+	} else {
+		// Look up the bound of the chunk after this one meanwhile.
+		w.ahead = w.pc.lookAhead(w.lookCtx, b.Name, w.keys, w.table, w.orderBy, hi, w.sz.predict())
+	}
+	where, whereArgs := rangeSQL, args
+	if b.Where != "" {
+		where = "(" + rangeSQL + ") AND (" + b.Where + ")"
+		whereArgs = append(append([]any(nil), args...), b.WhereArgs...)
+	}
+
+	t0 := time.Now()
+	tx, err := w.pc.DB.Begin(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("batch %s: %w", b.Name, err)
+	}
+	changed, rowErrs, err := w.pc.runChunk(ctx, tx, b, w.keys, Chunk{Table: b.Table, Where: where, Args: whereArgs}, w.orderBy)
+	if err == nil && b.Row != nil && w.st.Errors+rowErrs > int64(b.MaxErrors) {
+		err = fmt.Errorf("batch %s: %d rows failed, more than the %d allowed (MaxErrors); failed rows are in the log",
+			b.Name, w.st.Errors+rowErrs, b.MaxErrors)
+	}
+	next := w.st
+	next.Rows += chunkRows
+	next.Changed += changed
+	next.Errors += rowErrs
+	if hi != nil {
+		next.Last = encodeKey(hi)
+	} else {
+		next.Finished = true
+	}
+	if err == nil {
+		err = w.pc.Save(ctx, tx, w.ckey, next)
+	}
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		_ = tx.Rollback()
+		return 0, 0, err
+	}
+	w.st, w.last = next, hi
+	w.res.Chunks++
+	w.res.Rows, w.res.Changed, w.res.Errors = next.Rows, next.Changed, next.Errors
+	return chunkRows, time.Since(t0), nil
+}
+
+// report counts a chunk that held its locks for lock, and reports progress:
+// to the callback after every chunk, to the log every 5 s and at the end.
+func (w *batchWalk) report(lock time.Duration) {
+	w.longest = max(w.longest, lock)
+	if lock > w.b.TargetTime {
+		w.slow++
+	}
+	st := w.st
+	w.pc.Progress(w.b.Name, min(st.Rows, max(w.total, st.Rows)), max(w.total, st.Rows))
+	if !st.Finished && time.Since(w.lastLog) < 5*time.Second {
+		return
+	}
+	w.lastLog = time.Now()
+	rate := float64(st.Rows-w.startRows) / max(time.Since(w.started).Seconds(), 1e-9)
+	var eta time.Duration
+	if rate > 0 && w.total > st.Rows {
+		eta = time.Duration(float64(w.total-st.Rows) / rate * float64(time.Second))
+	}
+	w.pc.Log.Info("batch progress", "batch", w.b.Name, "rows", st.Rows, "total", w.total,
+		"rate_rows_s", int64(rate), "eta", eta.Round(time.Second), "chunk_size", w.sz.size, "changed", st.Changed, "errors", st.Errors,
+		"longest_chunk", w.longest.Round(time.Millisecond), "chunks_over_target", w.slow)
+}
+
+// nextBound returns the bound of the next chunk and how long finding it
+// took: the one looked up meanwhile, unless it makes the next chunk clearly
+// larger than what the last chunk's time calls for.
+func (w *batchWalk) nextBound(ctx context.Context) ([]any, time.Duration, error) {
+	tb := time.Now()
+	<-w.ahead.done
+	la := w.ahead
+	w.ahead = nil
+	if la.err != nil {
+		return nil, 0, la.err
+	}
+	if la.size <= w.sz.size+w.sz.size/4 {
+		w.sz.size = la.size
+		return la.hi, la.took, nil
+	}
+	hi, err := w.pc.chunkBound(ctx, w.b.Name, w.keys, w.table, w.orderBy, w.last, w.sz.size)
+	return hi, time.Since(tb), err
 }
 
 // sizer adapts the chunk size: it aims a chunk at half the target time,

@@ -2,18 +2,19 @@ package patch
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
 // QuoteIdent quotes a table, column or index name for MariaDB: in
 // backticks, with backticks inside doubled.
-func QuoteIdent(name string) string {
-	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
-}
+func QuoteIdent(name string) string { return sqltext.QuoteIdent(name) }
 
 // HasTable reports whether the current database has a table (or view) named table.
 func (pc *Context) HasTable(ctx context.Context, table string) (bool, error) {
@@ -148,9 +149,21 @@ func (pc *Context) DropColumn(ctx context.Context, table, column string) error {
 	return pc.alter(ctx, table, "DROP COLUMN "+QuoteIdent(column))
 }
 
-// AddIndex adds an index (unique if asked) named index on columns of table,
-// unless the table has an index of that name.
-func (pc *Context) AddIndex(ctx context.Context, table, index string, unique bool, columns ...string) error {
+// IndexKind says whether an index AddIndex adds is unique.
+type IndexKind bool
+
+const (
+	// Unique indexes refuse a second row with the same values.
+	Unique IndexKind = true
+	// NonUnique indexes only speed up lookups.
+	NonUnique IndexKind = false
+)
+
+// AddIndex adds an index of kind (Unique or NonUnique) named index on
+// columns of table, unless the table has an index of that name:
+//
+//	pc.AddIndex(ctx, "tabCustomer", "territory", patch.NonUnique, "territory")
+func (pc *Context) AddIndex(ctx context.Context, table, index string, kind IndexKind, columns ...string) error {
 	if len(columns) == 0 {
 		return fmt.Errorf("add index %s.%s: no columns given", table, index)
 	}
@@ -165,11 +178,11 @@ func (pc *Context) AddIndex(ctx context.Context, table, index string, unique boo
 	for i, c := range columns {
 		cols[i] = QuoteIdent(c)
 	}
-	kind := "INDEX "
-	if unique {
-		kind = "UNIQUE INDEX "
+	add := "ADD INDEX "
+	if kind == Unique {
+		add = "ADD UNIQUE INDEX "
 	}
-	return pc.alter(ctx, table, "ADD "+kind+QuoteIdent(index)+" ("+strings.Join(cols, ", ")+")")
+	return pc.alter(ctx, table, add+QuoteIdent(index)+" ("+strings.Join(cols, ", ")+")")
 }
 
 // DropIndex drops index from table, unless it is gone already.
@@ -201,21 +214,56 @@ func (pc *Context) CopyTable(ctx context.Context, table string) (string, error) 
 		return name, nil
 	}
 	tmp := shorten("_tmp" + name)
-	stmts := []string{
+	for _, q := range []string{
 		"DROP TABLE IF EXISTS " + QuoteIdent(tmp),
 		"CREATE TABLE " + QuoteIdent(tmp) + " LIKE " + QuoteIdent(table),
-		"INSERT INTO " + QuoteIdent(tmp) + " SELECT * FROM " + QuoteIdent(table),
-		"RENAME TABLE " + QuoteIdent(tmp) + " TO " + QuoteIdent(name),
-	}
-	for _, q := range stmts {
+	} {
 		if _, err := pc.DB.Exec(ctx, q); err != nil {
 			return "", fmt.Errorf("copy table %s aside: %s: %w", table, q, err)
 		}
+	}
+	copyRows := "INSERT INTO " + QuoteIdent(tmp) + " SELECT * FROM " + QuoteIdent(table)
+	if err := pc.DB.snapshotCopy(ctx, copyRows); err != nil {
+		return "", fmt.Errorf("copy table %s aside: %s: %w", table, copyRows, err)
+	}
+	rename := "RENAME TABLE " + QuoteIdent(tmp) + " TO " + QuoteIdent(name)
+	if _, err := pc.DB.Exec(ctx, rename); err != nil {
+		return "", fmt.Errorf("copy table %s aside: %s: %w", table, rename, err)
 	}
 	var n int64
 	_ = pc.DB.QueryRow(ctx, "SELECT COUNT(*) FROM "+QuoteIdent(name)).Scan(&n)
 	pc.Log.Info("copied table aside", "table", table, "copy", name, "rows", n)
 	return name, nil
+}
+
+// snapshotCopy runs an INSERT ... SELECT in a READ COMMITTED transaction,
+// so that it reads a snapshot of its source instead of share-locking every
+// row of it as REPEATABLE READ does, which would hold the application's
+// writes to the table for the whole copy. A server that cannot log it so
+// (a statement-based binary log: 1665) gets the plain statement. Inside a
+// transaction already, q runs in it.
+func (d *DB) snapshotCopy(ctx context.Context, q string) error {
+	if d.tx != nil {
+		_, err := d.Exec(ctx, q)
+		return err
+	}
+	if err := d.before(ctx, "BEGIN"); err != nil {
+		return err
+	}
+	sqlTx, err := d.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &DB{db: d.db, tx: sqlTx, hook: d.hook}
+	if _, err := tx.Exec(ctx, q); err != nil {
+		_ = tx.Rollback()
+		var me *mysql.MySQLError
+		if errors.As(err, &me) && me.Number == 1665 {
+			_, err = d.Exec(ctx, q)
+		}
+		return err
+	}
+	return tx.Commit()
 }
 
 // BackupName is the name CopyTable gives the copy of table made by patch id.

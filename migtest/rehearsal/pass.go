@@ -59,7 +59,7 @@ type PassConfig struct {
 	Logger *slog.Logger
 	// Progress receives the progress of the restore (bytes), of batches
 	// (rows) and of the pass (patches); nil: none.
-	Progress patch.ProgressFunc
+	Progress migrate.ProgressFunc
 }
 
 // PassReport is what one pass saw.
@@ -262,7 +262,7 @@ func (p *pass) patch(ctx context.Context, i int, before *snapshot.Snapshot, rep 
 // every statement from then on fails, as when the process dies. The patch
 // is then resumed by a second up on a fresh pool. It returns the patch's
 // time (both attempts) and the crash check, if one ran.
-func (p *pass) upWithCrash(ctx context.Context, set patch.Set, hook patch.StatementHook) (time.Duration, *crashCheck, error) {
+func (p *pass) upWithCrash(ctx context.Context, set patch.Set, hook migrate.StatementHook) (time.Duration, *crashCheck, error) {
 	id := set.Patches[len(set.Patches)-1].ID
 	var crashed atomic.Bool
 	var detail atomic.Value
@@ -295,7 +295,7 @@ func (p *pass) upWithCrash(ctx context.Context, set patch.Set, hook patch.Statem
 		crashed.Store(true)
 	}
 	t0 := time.Now()
-	cdb, err := crashDB(p.r.dsn(p.name), &crashed)
+	cdb, err := crashDB(p.r.conn(p.name), &crashed)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -361,7 +361,7 @@ func (p *pass) took(res *migrate.UpResult, id string, wall time.Duration) time.D
 }
 
 // up runs set on db with the statement hook and progress.
-func (p *pass) up(ctx context.Context, db *sql.DB, set patch.Set, hook patch.StatementHook, progress patch.ProgressFunc) (*migrate.UpResult, error) {
+func (p *pass) up(ctx context.Context, db *sql.DB, set patch.Set, hook migrate.StatementHook, progress migrate.ProgressFunc) (*migrate.UpResult, error) {
 	m, err := migrate.New(db, set, migrate.WithLogger(p.cfg.Logger), migrate.WithStatementHook(hook), migrate.WithProgress(progress))
 	if err != nil {
 		return nil, err

@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
+	"github.com/migtest/migtest/migtest/internal/sqltext"
+	"github.com/migtest/migtest/migtest/migrate"
 	"github.com/migtest/migtest/migtest/patch"
 	"github.com/migtest/migtest/migtest/snapshot"
 )
@@ -35,10 +36,25 @@ type PatchTiming struct {
 	MaxDuration, MaxLock time.Duration
 }
 
-var (
-	lockingStmt = regexp.MustCompile(`(?is)^\s*(ALTER|CREATE\s+(UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?INDEX|DROP|RENAME|TRUNCATE|OPTIMIZE|UPDATE|DELETE|INSERT|REPLACE|CREATE\s+TABLE)\b`)
-	writeTarget = regexp.MustCompile("(?is)^\\s*(?:ALTER\\s+(?:ONLINE\\s+|IGNORE\\s+)*TABLE|UPDATE(?:\\s+LOW_PRIORITY|\\s+IGNORE)*|DELETE(?:\\s+LOW_PRIORITY|\\s+QUICK|\\s+IGNORE)*\\s+FROM|INSERT(?:\\s+LOW_PRIORITY|\\s+DELAYED|\\s+HIGH_PRIORITY|\\s+IGNORE)*(?:\\s+INTO)?|REPLACE(?:\\s+INTO)?|CREATE\\s+TABLE(?:\\s+IF\\s+NOT\\s+EXISTS)?|DROP\\s+TABLE(?:\\s+IF\\s+EXISTS)?|TRUNCATE(?:\\s+TABLE)?|RENAME\\s+TABLE|CREATE\\s+(?:UNIQUE\\s+|FULLTEXT\\s+|SPATIAL\\s+)?INDEX\\s+\\S+\\s+ON)\\s+(`(?:[^`]|``)+`|[\\w$]+)")
-)
+// locking reports whether q is a DDL or row-changing statement: one that
+// holds locks from its start to the next statement.
+func locking(q string) bool {
+	l := sqltext.NewLexer(q, sqltext.Dialect{})
+	first, _ := l.Next()
+	for _, kw := range []string{"ALTER", "DROP", "RENAME", "TRUNCATE", "OPTIMIZE", "UPDATE", "DELETE", "INSERT", "REPLACE"} {
+		if first.Is(kw) {
+			return true
+		}
+	}
+	if !first.Is("CREATE") {
+		return false
+	}
+	next, _ := l.Next()
+	if next.Is("UNIQUE") || next.Is("FULLTEXT") || next.Is("SPATIAL") {
+		next, _ = l.Next()
+	}
+	return next.Is("TABLE") || next.Is("INDEX")
+}
 
 // timer is a statement hook that measures lock spans per patch.
 type timer struct {
@@ -92,7 +108,7 @@ func (tm *timer) closeLast(now time.Time) {
 // hook is the StatementHook.
 func (tm *timer) hook(ctx context.Context, q string) error {
 	now := time.Now()
-	id := patch.IDFromContext(ctx)
+	id := migrate.PatchID(ctx)
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
 	tm.closeLast(now)
@@ -126,7 +142,7 @@ func (tm *timer) hook(ctx context.Context, q string) error {
 		}
 	}
 	tm.last.id, tm.last.query, tm.last.start = id, q, now
-	tm.last.locking = lockingStmt.MatchString(q)
+	tm.last.locking = locking(q)
 	return nil
 }
 
@@ -154,32 +170,13 @@ func (tm *timer) finish(set patch.Set, durations map[string]time.Duration) []Pat
 	return out
 }
 
-var renameTargets = regexp.MustCompile("(?is)\\bTO\\s+(`(?:[^`]|``)+`|[\\w$]+)")
-
-// TablesWritten returns the tables a statement writes to or creates: the
-// target of INSERT, REPLACE, UPDATE, DELETE, ALTER, CREATE/DROP TABLE,
-// TRUNCATE, CREATE INDEX, and both sides of RENAME TABLE. Unqualified names
-// only; other statements give none.
-func TablesWritten(q string) []string {
-	m := writeTarget.FindStringSubmatch(q)
-	if m == nil {
-		return nil
-	}
-	out := []string{unquote(m[1])}
-	if head := strings.ToUpper(strings.TrimSpace(q)); strings.HasPrefix(head, "RENAME") {
-		for _, r := range renameTargets.FindAllStringSubmatch(q, -1) {
-			out = append(out, unquote(r[1]))
-		}
-	}
-	return out
-}
-
-func unquote(s string) string {
-	if strings.HasPrefix(s, "`") {
-		return strings.ReplaceAll(s[1:len(s)-1], "``", "`")
-	}
-	return s
-}
+// TablesWritten returns the tables a statement writes to, creates, renames
+// or drops: sqltext.TableNames (INSERT, REPLACE, LOAD DATA, UPDATE and
+// DELETE including their multi-table forms, ALTER, CREATE/DROP TABLE and
+// INDEX, TRUNCATE, both sides of RENAME TABLE; names only, temporary tables
+// and other statements give none). Production's rollback --touched
+// (runbook) records the same.
+func TablesWritten(q string) []string { return sqltext.TableNames(q) }
 
 func shorten(q string) string {
 	q = strings.Join(strings.Fields(q), " ")

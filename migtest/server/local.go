@@ -30,7 +30,7 @@ var localSettings = []string{
 	"--innodb-doublewrite=0",
 	"--innodb-flush-log-at-trx-commit=0",
 	"--innodb-buffer-pool-size=256M",
-	"--innodb-log-file-size=64M",
+	"--loose-innodb-log-file-size=64M", // MySQL 8.0.30+ sizes its redo log by innodb_redo_log_capacity; 9.x has no innodb_log_file_size
 	"--innodb-fast-shutdown=2",
 	"--max-allowed-packet=1G",
 	"--skip-name-resolve",

@@ -2,8 +2,11 @@
 package fsutil
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // CopyFile copies the regular file src to dst (created or truncated, mode
@@ -24,4 +27,43 @@ func CopyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// WriteFileAtomic writes b to path with mode: to a temporary name in the
+// same directory, synced, then renamed over path, so a reader sees the old
+// content or the new, never a part. Errors name path.
+func WriteFileAtomic(path string, b []byte, mode os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	err = f.Chmod(mode)
+	if err == nil {
+		_, err = f.Write(b)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteJSONAtomic writes v as indented JSON (with a final newline) to path
+// with mode, atomically as WriteFileAtomic.
+func WriteJSONAtomic(path string, v any, indent string, mode os.FileMode) error {
+	b, err := json.MarshalIndent(v, "", indent)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return WriteFileAtomic(path, append(b, '\n'), mode)
 }

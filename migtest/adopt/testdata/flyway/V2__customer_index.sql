@@ -1,0 +1,2 @@
+CREATE INDEX orders_customer ON orders (customer);
+ALTER TABLE orders ADD COLUMN note VARCHAR(200) NULL;

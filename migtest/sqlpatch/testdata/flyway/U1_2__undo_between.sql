@@ -1,0 +1,1 @@
+ALTER TABLE accounts DROP INDEX accounts_email;

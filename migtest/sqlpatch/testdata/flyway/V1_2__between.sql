@@ -1,0 +1,1 @@
+ALTER TABLE accounts ADD UNIQUE INDEX accounts_email (email);
