@@ -41,7 +41,7 @@ test: deps
 ## pass cache; the go test rehearsals of each patch then read it instead of starting over.
 BIG_SCALE   ?= 600
 BIG_FIXTURE := .cache/big-site-s$(BIG_SCALE).sql.gz
-$(BIG_FIXTURE):
+$(BIG_FIXTURE): $(filter-out %_test.go,$(wildcard fixtures/*.go cmd/fixturegen/*.go))
 	mkdir -p .cache && $(GO) run ./cmd/fixturegen -scale $(BIG_SCALE) -out $@ -v
 rehearse-big: deps build $(BIG_FIXTURE)
 	./bin/migtest rehearse --fixture $(BIG_FIXTURE) --golden snapshots/demo-site.snap --schema-only

@@ -79,7 +79,7 @@ func TestRehearseBigFixtureOnePass(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if r := rehearse(t, patches.Set, migtest.Patch(customerprofile.Patch.ID), migtest.Fixture(fx), migtest.Golden("snapshots/customerprofile.snap")); len(r.errors) > 0 {
+	if r := rehearse(t, patches.Set, migtest.Patch(customerprofile.Patch.ID), migtest.Fixture(fx), migtest.Golden("snapshots/patches/v1_0/customerprofile/TestRehearse.snap")); len(r.errors) > 0 {
 		t.Fatalf("patch %s on the big fixture: %q", customerprofile.Patch.ID, r.errors)
 	}
 	for _, e := range entries {
