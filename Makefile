@@ -74,13 +74,14 @@ bench: deps build
 image:
 	.ci/mariadb-image/build.sh
 
-## fuzz: fuzzing runs of the SQL splitter, the snapshot parser and the DDL lint's parser (FUZZTIME each).
+## fuzz: fuzzing runs of the SQL splitter, the snapshot parser, the DDL lint's parser and the SQL lexer (FUZZTIME each).
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSplit$$' -fuzztime $(FUZZTIME) ./migtest/dump/sqlsplit
 	$(GO) test -run '^$$' -fuzz '^FuzzLiterals$$' -fuzztime $(FUZZTIME) ./migtest/dump/sqlsplit
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./migtest/snapshot
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./migtest/ddllint
+	$(GO) test -run '^$$' -fuzz '^FuzzLex$$' -fuzztime $(FUZZTIME) ./migtest/internal/sqltext
 
 clean:
 	rm -rf bin bench.out

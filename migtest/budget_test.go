@@ -18,7 +18,7 @@ import (
 // in one statement while declaring it holds locks at most 1 s: the
 // rehearsal must fail it and name the statement.
 func TestBigFixtureLockBudget(t *testing.T) {
-	if os.Getenv("MIGTEST_FIXTURE") == "" {
+	if os.Getenv("MIGTEST_FIXTURE") == "" { // the test asks for a production-sized dump: it reads the variable itself
 		t.Skip("needs a production-sized dump in MIGTEST_FIXTURE (make rehearse-big sets it)")
 	}
 	servertest.Server(t)
@@ -32,7 +32,7 @@ func TestBigFixtureLockBudget(t *testing.T) {
 		},
 	}
 	golden := filepath.Join(t.TempDir(), "budget.snap")
-	r := rehearse(t, patch.Set{Patches: []patch.Patch{p}}, migtest.Golden(golden), migtest.WithoutCrashResumeCheck(), migtest.WithoutIdempotencyCheck())
+	r := rehearse(t, patch.Set{Patches: []patch.Patch{p}}, migtest.Golden(golden), migtest.Skip(migtest.CrashResume, migtest.Idempotency))
 	msg := strings.Join(r.errors, "\n")
 	if !strings.Contains(msg, "over its MaxLock 1s") || !strings.Contains(msg, "tabGL Entry") {
 		t.Errorf("the broken lock budget was not reported; rehearsal said:\n%s", msg)

@@ -25,6 +25,7 @@ import (
 	"sync"
 	"testing"
 
+	mtconfig "github.com/migtest/migtest/migtest/config"
 	"github.com/migtest/migtest/migtest/ddllint"
 	"github.com/migtest/migtest/migtest/dump"
 	"github.com/migtest/migtest/migtest/fixture"
@@ -43,11 +44,15 @@ var update = flag.Bool("update", false, "rewrite the golden snapshot files of re
 // relative to the module root.
 const DefaultFixture = "fixtures/demo-site.sql.gz"
 
-// Option configures Rehearse.
+// Option configures Rehearse. Each option is named for the setting it
+// sets; one given a bad value fails the rehearsal with an error that names
+// the option and the fix.
 type Option func(*config)
 
 type config struct {
 	fixture     string
+	production  bool // the fixture is a production-sized dump
+	compare     CompareMode
 	patchID     string
 	golden      string
 	checks      []func(testing.TB, *sql.DB)
@@ -55,40 +60,172 @@ type config struct {
 	crashResume bool
 	crashPoints int
 	srv         server.Server
+	errs        []error
 }
 
-// Fixture restores path (.sql or .sql.gz) instead of the default fixture.
-// MIGTEST_FIXTURE, when set, wins over both.
-func Fixture(path string) Option { return func(c *config) { c.fixture = path } }
+func (c *config) bad(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf(format, args...))
+}
+
+// CompareMode is how a rehearsal compares row counts with the golden file.
+type CompareMode = mtconfig.Compare
+
+const (
+	// RowCounts compares the schema and every table's absolute row count
+	// with the golden: for the fixture the golden was written from. It is
+	// the default.
+	RowCounts = mtconfig.CompareRowCounts
+	// RowChanges compares the schema with the golden and checks row counts
+	// by the patch under test's declared Patch.Rows: for a fixture with
+	// other counts (a production-sized dump). A production fixture
+	// (ProductionFixture or MIGTEST_FIXTURE) turns it on.
+	RowChanges = mtconfig.CompareRowChanges
+)
+
+// Fixture restores path (.sql or .sql.gz; relative to the module root)
+// instead of the default fixture, as the fixture the golden was written
+// from. It wins over MIGTEST_FIXTURE.
+func Fixture(path string) Option {
+	return func(c *config) {
+		if path == "" {
+			c.bad("migtest.Fixture(\"\"): the path is empty; name a .sql or .sql.gz file, or leave the option out for %s", DefaultFixture)
+		}
+		c.fixture, c.production = path, false
+	}
+}
+
+// ProductionFixture restores path, a production-sized dump whose row
+// counts the golden does not know: the rehearsal compares the schema with
+// the golden and row counts by each patch's declared Patch.Rows
+// (RowChanges), as with MIGTEST_FIXTURE. It wins over MIGTEST_FIXTURE.
+func ProductionFixture(path string) Option {
+	return func(c *config) {
+		if path == "" {
+			c.bad("migtest.ProductionFixture(\"\"): the path is empty; name a .sql or .sql.gz file")
+		}
+		c.fixture, c.production = path, true
+	}
+}
+
+// Compare sets how row counts are compared, whatever the fixture:
+// RowCounts or RowChanges.
+func Compare(mode CompareMode) Option {
+	return func(c *config) {
+		if mode != RowCounts && mode != RowChanges {
+			c.bad("migtest.Compare(%s): not a mode; use migtest.RowCounts or migtest.RowChanges", mode)
+		}
+		c.compare = mode
+	}
+}
 
 // Patch rehearses the patch with this ID: every patch before it runs first,
 // then a snapshot, then the patch, whose result is diffed against the
 // golden file. Without Patch the whole set is rehearsed.
-func Patch(id string) Option { return func(c *config) { c.patchID = id } }
+func Patch(id string) Option {
+	return func(c *config) {
+		if id == "" {
+			c.bad("migtest.Patch(\"\"): the ID is empty; give the patch's ID (Patch.ID), or leave the option out to rehearse the whole set")
+		}
+		c.patchID = id
+	}
+}
 
 // Golden names the golden snapshot file; a relative path is taken from the
 // module root. The default is snapshots/<package dir>/<test name>.snap, e.g.
 // snapshots/patches/v1_1/addterritory/TestRehearse.snap.
-func Golden(path string) Option { return func(c *config) { c.golden = path } }
+func Golden(path string) Option {
+	return func(c *config) {
+		if path == "" {
+			c.bad("migtest.Golden(\"\"): the path is empty; name a .snap file, or leave the option out for the default under snapshots/")
+		}
+		c.golden = path
+	}
+}
 
 // Check adds an assertion on the migrated database, run after the golden diff.
 func Check(fn func(t testing.TB, db *sql.DB)) Option {
-	return func(c *config) { c.checks = append(c.checks, fn) }
+	return func(c *config) {
+		if fn == nil {
+			c.bad("migtest.Check(nil): give a func(t testing.TB, db *sql.DB)")
+			return
+		}
+		c.checks = append(c.checks, fn)
+	}
 }
 
-// WithoutIdempotencyCheck turns off the check that a second up runs nothing
-// and that running the patch's function once more changes nothing.
-func WithoutIdempotencyCheck() Option { return func(c *config) { c.idempotency = false } }
+// Builtin names a check every rehearsal makes unless skipped.
+type Builtin int
 
-// WithoutCrashResumeCheck turns off the check that a run failed at the k-th
-// statement, then run again, ends where a clean run does.
-func WithoutCrashResumeCheck() Option { return func(c *config) { c.crashResume = false } }
+const (
+	// Idempotency: a second up runs nothing, and running the patch's
+	// function once more changes nothing.
+	Idempotency Builtin = iota + 1
+	// CrashResume: a run failed at the k-th statement, then run again,
+	// ends where a clean run does (CrashPoints sets how many k).
+	CrashResume
+)
 
-// CrashPoints sets how many statements the crash-resume check fails at (default 3).
-func CrashPoints(n int) Option { return func(c *config) { c.crashPoints = n } }
+func (b Builtin) String() string {
+	switch b {
+	case Idempotency:
+		return "Idempotency"
+	case CrashResume:
+		return "CrashResume"
+	}
+	return fmt.Sprintf("Builtin(%d)", int(b))
+}
 
-// OnServer rehearses on srv instead of the process's shared server.
-func OnServer(srv server.Server) Option { return func(c *config) { c.srv = srv } }
+// Skip turns off built-in checks: migtest.Skip(migtest.Idempotency).
+func Skip(checks ...Builtin) Option {
+	return func(c *config) {
+		for _, b := range checks {
+			switch b {
+			case Idempotency:
+				c.idempotency = false
+			case CrashResume:
+				c.crashResume = false
+			default:
+				c.bad("migtest.Skip(%s): not a built-in check; use migtest.Idempotency or migtest.CrashResume", b)
+			}
+		}
+	}
+}
+
+// CrashPoints sets how many statements the crash-resume check fails at
+// (default 3: the first, middle and last).
+func CrashPoints(n int) Option {
+	return func(c *config) {
+		if n < 1 {
+			c.bad("migtest.CrashPoints(%d): want 1 or more; leave the option out for 3, or use migtest.Skip(migtest.CrashResume) to turn the check off", n)
+		}
+		c.crashPoints = n
+	}
+}
+
+// Server rehearses on srv instead of the process's shared server.
+func Server(srv server.Server) Option {
+	return func(c *config) {
+		if srv == nil {
+			c.bad("migtest.Server(nil): give a started server.Server, or leave the option out for the shared one")
+		}
+		c.srv = srv
+	}
+}
+
+// OnServer rehearses on srv.
+//
+// Deprecated: use Server.
+func OnServer(srv server.Server) Option { return Server(srv) }
+
+// WithoutIdempotencyCheck turns off the idempotency check.
+//
+// Deprecated: use Skip(Idempotency).
+func WithoutIdempotencyCheck() Option { return Skip(Idempotency) }
+
+// WithoutCrashResumeCheck turns off the crash-resume check.
+//
+// Deprecated: use Skip(CrashResume).
+func WithoutCrashResumeCheck() Option { return Skip(CrashResume) }
 
 // Result is what a rehearsal saw.
 type Result struct {
@@ -112,14 +249,16 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	def := cfg.fixture
-	if def == "" {
-		def = DefaultFixture
+	if err := errors.Join(cfg.errs...); err != nil {
+		t.Fatalf("rehearse: %v", err)
 	}
-	fixturePath, err := fixture.Path(def)
+	fx, err := fixture.Find(cfg.fixture, DefaultFixture)
 	if err != nil {
 		t.Fatalf("rehearse: %v", err)
 	}
+	fixturePath := fx.Value
+	// a production fixture compares row changes, however it was given
+	compare := mtconfig.ResolveCompare(cfg.compare, cfg.production || fx.Source == mtconfig.FromEnv)
 	srv := cfg.srv
 	if srv == nil {
 		srv = sharedServer(t)
@@ -127,7 +266,7 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 	rc := rehearsal.Config{
 		Set: set, PatchID: cfg.patchID, Fixture: fixturePath, Cache: cacheFor(srv),
 		Idempotency: cfg.idempotency, CrashResume: cfg.crashResume, CrashPoints: cfg.crashPoints,
-		RowChanges: os.Getenv(fixture.EnvFixture) != "", Lint: true, Logger: testLogger(t),
+		Compare: compare, Lint: true, Logger: testLogger(t),
 	}
 	if len(cfg.checks) > 0 {
 		rc.Check = func(db *sql.DB) {
@@ -160,19 +299,19 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 	for _, p := range rep.Problems {
 		t.Errorf("rehearse %s: %s", label(cfg.patchID), p)
 	}
-	compareGolden(t, res.Golden, rep.After, os.Getenv(fixture.EnvFixture) != "")
+	compareGolden(t, res.Golden, rep.After, compare)
 	return res
 }
 
-// compareGolden writes (with -update) or compares the golden file. With a
-// MIGTEST_FIXTURE override only the schema is compared: a production-sized
-// dump has other row counts.
-func compareGolden(t testing.TB, path string, got *snapshot.Snapshot, schemaOnly bool) {
+// compareGolden writes (with -update) or compares the golden file. With
+// RowChanges only the schema is compared: a production-sized dump has
+// other row counts.
+func compareGolden(t testing.TB, path string, got *snapshot.Snapshot, mode CompareMode) {
 	t.Helper()
 	rerun := fmt.Sprintf("go test %s -run '^%s$' -update", pkgPattern(), strings.SplitN(t.Name(), "/", 2)[0])
 	if *update {
-		if schemaOnly {
-			t.Fatalf("rehearse: -update with MIGTEST_FIXTURE set would write the big fixture's row counts into %s; unset MIGTEST_FIXTURE to update goldens", path)
+		if mode == RowChanges {
+			t.Fatalf("rehearse: -update on a production fixture (MIGTEST_FIXTURE or migtest.ProductionFixture) would write its row counts into %s; update goldens on the golden's own fixture", path)
 		}
 		if err := rehearsal.WriteGolden(path, got); err != nil {
 			t.Fatalf("rehearse: %v", err)
@@ -180,7 +319,7 @@ func compareGolden(t testing.TB, path string, got *snapshot.Snapshot, schemaOnly
 		t.Logf("wrote golden %s", path)
 		return
 	}
-	d, err := rehearsal.CompareGolden(path, got, schemaOnly)
+	d, err := rehearsal.CompareGolden(path, got, mode)
 	if errors.Is(err, rehearsal.ErrGoldenMissing) {
 		t.Fatalf("rehearse: golden file %s does not exist; create it with: %s, then review and commit it", path, rerun)
 	}

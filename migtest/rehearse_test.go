@@ -114,7 +114,7 @@ func TestRehearseCatchesNonIdempotentPatch(t *testing.T) {
 	if !strings.Contains(strings.Join(r.errors, "\n"), "idempotency") {
 		t.Errorf("a patch that inserts on every run passed the idempotency check: %q", r.errors)
 	}
-	r = rehearse(t, patch.Set{Patches: []patch.Patch{p}}, migtest.Golden(golden), migtest.WithoutIdempotencyCheck())
+	r = rehearse(t, patch.Set{Patches: []patch.Patch{p}}, migtest.Golden(golden), migtest.Skip(migtest.Idempotency))
 	if len(r.errors) > 0 {
 		t.Errorf("with the check off: %q", r.errors)
 	}

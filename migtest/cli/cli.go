@@ -28,6 +28,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/migtest/migtest/migtest/config"
 	"github.com/migtest/migtest/migtest/migrate"
 	"github.com/migtest/migtest/migtest/patch"
 	"github.com/migtest/migtest/migtest/runbook"
@@ -117,7 +118,7 @@ func (e *Env) Log() *slog.Logger { return e.a.log }
 // Progress returns the one progress display of the binary for a task
 // counted in unit ("rows" or "bytes"): bars on a terminal, else log lines
 // with rate and ETA, nothing with -q.
-func (e *Env) Progress(unit string) patch.ProgressFunc { return e.a.progress(unit) }
+func (e *Env) Progress(unit string) migrate.ProgressFunc { return e.a.progress(unit) }
 
 // Production returns the commands of the production binary, migrate.
 func Production() []Command {
@@ -181,7 +182,7 @@ func Run(ctx context.Context, prog Program, set patch.Set, args []string, stdout
 	for _, arg := range args {
 		sec.addDSN(arg) // a DSN given anywhere on the command line (--dsn, diff A B)
 	}
-	sec.addDSN(os.Getenv("MIGRATE_DSN"))
+	sec.addDSN(config.Get(config.EnvMigrateDSN))
 	a := &app{set: set, stdout: stdout, stderr: stderr, secrets: sec}
 	root := a.rootCommand(prog)
 	root.SetArgs(args)

@@ -9,7 +9,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/migtest/migtest/migtest/patch"
+	"github.com/migtest/migtest/migtest/migrate"
 )
 
 // barsOn reports whether progress bars are drawn: not with -q, and only when
@@ -30,7 +30,7 @@ func (a *app) barsOn() bool {
 // in unit ("rows" or "bytes"): a bar per task on a terminal, log lines with
 // rate and ETA elsewhere (progressLog), nothing with -q. A task ends when
 // done reaches a positive total.
-func (a *app) progress(unit string) patch.ProgressFunc {
+func (a *app) progress(unit string) migrate.ProgressFunc {
 	switch {
 	case a.quiet:
 		return nil
@@ -84,7 +84,7 @@ const progressInterval = 10 * time.Second
 // progressLog returns a ProgressFunc that logs a line per task at most
 // every progressInterval (and at the end): done, total, rate and ETA. It
 // stands in for the bars where stderr is not a terminal (CI, Kubernetes).
-func (a *app) progressLog(unit string) patch.ProgressFunc {
+func (a *app) progressLog(unit string) migrate.ProgressFunc {
 	type state struct {
 		start, last time.Time
 	}

@@ -3,9 +3,9 @@ package cli
 import (
 	"context"
 	"database/sql"
-	"os"
 	"time"
 
+	"github.com/migtest/migtest/migtest/config"
 	"github.com/migtest/migtest/migtest/dsn"
 	"github.com/migtest/migtest/migtest/runbook"
 )
@@ -25,7 +25,7 @@ func (a *app) resolveTarget() (runbook.Target, error) {
 	default:
 		s := a.dsn
 		if s == "" {
-			s = os.Getenv("MIGRATE_DSN")
+			s = config.Get(config.EnvMigrateDSN)
 		}
 		if s == "" {
 			return t, usageErrorf("no database given: pass --dsn user:pass@tcp(host:3306)/db, set MIGRATE_DSN, or pass --site-config sites/SITE/site_config.json")

@@ -50,6 +50,8 @@ import (
 	"sync"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
 // Severities of a Finding.
@@ -226,7 +228,7 @@ func (l *Linter) Close() error {
 	}
 	name := l.scratch
 	l.scratch, l.ownScratch = "", false
-	if _, err := l.db.Exec("DROP DATABASE IF EXISTS " + quoteIdent(name)); err != nil {
+	if _, err := l.db.Exec("DROP DATABASE IF EXISTS " + sqltext.QuoteIdent(name)); err != nil {
 		return fmt.Errorf("ddllint: drop the scratch database %s: %w", name, err)
 	}
 	return nil
@@ -245,14 +247,12 @@ func (l *Linter) timed(q string) string {
 	return fmt.Sprintf("SET STATEMENT lock_wait_timeout=%d FOR %s", lockWait, q)
 }
 
-func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
-
 func (l *Linter) qualified(t tableRef) string {
 	schema := t.schema
 	if schema == "" {
 		schema = l.database
 	}
-	return quoteIdent(schema) + "." + quoteIdent(t.name)
+	return sqltext.QuoteIdent(schema) + "." + sqltext.QuoteIdent(t.name)
 }
 
 // facts reads what the rules need of table t: its columns, and its row
@@ -345,7 +345,7 @@ func (l *Linter) probeOnce(ctx context.Context, st *statement, clauses string) p
 	}
 	l.probes++
 	l.seq++
-	probe := quoteIdent(l.scratch) + "." + quoteIdent(fmt.Sprintf("probe_%d", l.seq))
+	probe := sqltext.QuoteIdent(l.scratch) + "." + sqltext.QuoteIdent(fmt.Sprintf("probe_%d", l.seq))
 	if _, err := l.db.ExecContext(ctx, l.timed("CREATE TABLE "+probe+" LIKE "+l.qualified(st.table))); err != nil {
 		return probeResult{algo: algoUnknown, reason: fmt.Sprintf("copy the definition of %s: %v", st.table, err)}
 	}
@@ -381,7 +381,7 @@ func (l *Linter) ensureScratch(ctx context.Context) error {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "ddllint_" + hex.EncodeToString(b[:])
-	if _, err := l.db.ExecContext(ctx, "CREATE DATABASE "+quoteIdent(name)); err != nil {
+	if _, err := l.db.ExecContext(ctx, "CREATE DATABASE "+sqltext.QuoteIdent(name)); err != nil {
 		l.scratchErr = fmt.Errorf("create a scratch database for the algorithm probe (or pass WithScratchDatabase): %w", err)
 		return l.scratchErr
 	}

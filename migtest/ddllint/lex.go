@@ -1,6 +1,10 @@
 package ddllint
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/migtest/migtest/migtest/internal/sqltext"
+)
 
 // tokKind is the kind of a token.
 type tokKind int
@@ -32,101 +36,22 @@ func (t token) punct(c byte) bool { return t.kind == tokPunct && t.text[0] == c 
 // name reports whether t can name a table or column.
 func (t token) name() bool { return t.kind == tokWord || t.kind == tokIdent }
 
-// lex splits a statement into tokens, skipping whitespace and comments
-// (-- and # to the end of the line, /* ... */, including MariaDB's
-// executable /*! ... */ comments, whose content is skipped too). An
-// unterminated quote or comment ends the statement.
+// tokKinds maps sqltext's token kinds to the lint's; a variable (@x) is
+// punctuation to the lint.
+var tokKinds = map[sqltext.Kind]tokKind{
+	sqltext.Word: tokWord, sqltext.Ident: tokIdent, sqltext.String: tokString,
+	sqltext.Number: tokNumber, sqltext.Punct: tokPunct, sqltext.Var: tokPunct,
+}
+
+// lex splits a statement into tokens with sqltext, skipping whitespace and
+// comments (-- and # to the end of the line, /* ... */, including MariaDB's
+// executable /*! ... */ comments, whose content is skipped too: the lint
+// reads what every server runs). An unterminated quote or comment ends the
+// statement.
 func lex(s string) []token {
 	var toks []token
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
-			i++
-		case c == '#' || (c == '-' && strings.HasPrefix(s[i:], "--") && (i+2 == len(s) || isSpace(s[i+2]))):
-			for i < len(s) && s[i] != '\n' {
-				i++
-			}
-		case c == '/' && strings.HasPrefix(s[i:], "/*"):
-			j := strings.Index(s[i+2:], "*/")
-			if j < 0 {
-				return toks
-			}
-			i += j + 4
-		case c == '`' || c == '\'' || c == '"':
-			val, end := quoted(s, i)
-			kind := tokString
-			if c == '`' {
-				kind = tokIdent
-			}
-			toks = append(toks, token{kind: kind, text: s[i:end], val: val, pos: i, end: end})
-			i = end
-		case isDigit(c) || (c == '.' && i+1 < len(s) && isDigit(s[i+1])):
-			j := i + 1
-			for j < len(s) && (isWordByte(s[j]) || s[j] == '.') {
-				j++
-			}
-			toks = append(toks, token{kind: tokNumber, text: s[i:j], val: s[i:j], pos: i, end: j})
-			i = j
-		case isWordByte(c) || c >= 0x80:
-			j := i + 1
-			for j < len(s) && (isWordByte(s[j]) || s[j] >= 0x80) {
-				j++
-			}
-			toks = append(toks, token{kind: tokWord, text: s[i:j], val: s[i:j], pos: i, end: j})
-			i = j
-		default:
-			toks = append(toks, token{kind: tokPunct, text: s[i : i+1], val: s[i : i+1], pos: i, end: i + 1})
-			i++
-		}
+	for _, t := range sqltext.Tokens(s, sqltext.Dialect{SkipExecutable: true}) {
+		toks = append(toks, token{kind: tokKinds[t.Kind], text: t.Raw, val: t.Val, pos: t.Pos, end: t.End})
 	}
 	return toks
-}
-
-// quoted reads the quoted token starting at s[i] and returns its value and
-// end. A doubled quote stands for itself; in strings, a backslash escapes.
-func quoted(s string, i int) (string, int) {
-	q := s[i]
-	var b strings.Builder
-	j := i + 1
-	for j < len(s) {
-		c := s[j]
-		switch {
-		case c == q && j+1 < len(s) && s[j+1] == q:
-			b.WriteByte(q)
-			j += 2
-		case c == q:
-			return b.String(), j + 1
-		case c == '\\' && q != '`' && j+1 < len(s):
-			b.WriteByte(unescape(s[j+1]))
-			j += 2
-		default:
-			b.WriteByte(c)
-			j++
-		}
-	}
-	return b.String(), len(s)
-}
-
-func unescape(c byte) byte {
-	switch c {
-	case 'n':
-		return '\n'
-	case 'r':
-		return '\r'
-	case 't':
-		return '\t'
-	case '0':
-		return 0
-	case 'Z':
-		return 0x1a
-	}
-	return c
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-func isWordByte(c byte) bool {
-	return c == '_' || c == '$' || isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z')
 }

@@ -5,6 +5,7 @@
 package dsn
 
 import (
+	"database/sql"
 	"fmt"
 	"net"
 	"net/url"
@@ -104,4 +105,14 @@ func String(cfg *mysql.Config) string {
 		c.Passwd = "xxx"
 	}
 	return c.FormatDSN()
+}
+
+// Open opens a pool with typed connection settings (mysql.NewConnector),
+// without formatting them into a DSN string to be parsed again.
+func Open(cfg *mysql.Config) (*sql.DB, error) {
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", String(cfg), err)
+	}
+	return sql.OpenDB(conn), nil
 }

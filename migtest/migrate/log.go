@@ -8,7 +8,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/migtest/migtest/migtest/patch"
+	"github.com/migtest/migtest/migtest/internal/patchrt"
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
 const timeLayout = "2006-01-02 15:04:05.000000"
@@ -36,7 +37,7 @@ func timeCol(col string) string {
 	return "DATE_FORMAT(" + col + ", '%Y-%m-%d %H:%i:%s.%f')"
 }
 
-func (m *Migrator) q(name string) string { return patch.QuoteIdent(name) }
+func (m *Migrator) q(name string) string { return sqltext.QuoteIdent(name) }
 
 // ensureTables creates the log tables if they are missing.
 func (m *Migrator) ensureTables(ctx context.Context) error {
@@ -105,20 +106,20 @@ func (m *Migrator) tablesExist(ctx context.Context) (patchLog, runLog bool, err 
 
 // Entry is one patch's row in the patch log.
 type Entry struct {
-	ID          string             `json:"id"`
-	State       State              `json:"status"`
-	Description string             `json:"description,omitempty"`
-	Attempts    int                `json:"attempts"`
-	Started     time.Time          `json:"started,omitzero"`
-	Finished    time.Time          `json:"finished,omitzero"`
-	Duration    float64            `json:"duration_s"`
-	Error       string             `json:"error,omitempty"`
-	Steps       []patch.StepResult `json:"steps,omitempty"`
-	Checkpoint  json.RawMessage    `json:"checkpoint,omitempty"`
-	RunID       string             `json:"run_id,omitempty"`
-	Host        string             `json:"host,omitempty"`
-	ToolVersion string             `json:"tool_version,omitempty"`
-	Note        string             `json:"note,omitempty"`
+	ID          string          `json:"id"`
+	State       State           `json:"status"`
+	Description string          `json:"description,omitempty"`
+	Attempts    int             `json:"attempts"`
+	Started     time.Time       `json:"started,omitzero"`
+	Finished    time.Time       `json:"finished,omitzero"`
+	Duration    float64         `json:"duration_s"`
+	Error       string          `json:"error,omitempty"`
+	Steps       []StepResult    `json:"steps,omitempty"`
+	Checkpoint  json.RawMessage `json:"checkpoint,omitempty"`
+	RunID       string          `json:"run_id,omitempty"`
+	Host        string          `json:"host,omitempty"`
+	ToolVersion string          `json:"tool_version,omitempty"`
+	Note        string          `json:"note,omitempty"`
 }
 
 // entries reads the patch log, by ID. A missing table is an empty log.
@@ -232,7 +233,7 @@ func repeat(s string, n int) string {
 	return out
 }
 
-// store is the patch.Store over the patch log.
+// store is the patchrt.Store over the patch log.
 type store struct{ m *Migrator }
 
 func (s store) LoadCheckpoint(ctx context.Context, id string) ([]byte, error) {
@@ -244,12 +245,12 @@ func (s store) LoadCheckpoint(ctx context.Context, id string) ([]byte, error) {
 	return cp, err
 }
 
-func (s store) SaveCheckpoint(ctx context.Context, db *patch.DB, id string, data []byte) error {
+func (s store) SaveCheckpoint(ctx context.Context, db patchrt.Execer, id string, data []byte) error {
 	_, err := db.Exec(ctx, "UPDATE "+s.m.q(s.m.patchTable)+" SET checkpoint = ? WHERE id = ?", data, id)
 	return err
 }
 
-func (s store) SaveSteps(ctx context.Context, db *patch.DB, id string, steps []patch.StepResult) error {
+func (s store) SaveSteps(ctx context.Context, db patchrt.Execer, id string, steps []StepResult) error {
 	b, err := json.Marshal(steps)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@
 package migrate
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/migtest/migtest/migtest/internal/patchrt"
 	"github.com/migtest/migtest/migtest/patch"
 )
 
@@ -32,8 +34,8 @@ type Migrator struct {
 	patchTable  string
 	runTable    string
 	log         *slog.Logger
-	hook        patch.StatementHook
-	progress    patch.ProgressFunc
+	hook        StatementHook
+	progress    ProgressFunc
 	toolVersion string
 	host        string
 	pid         int
@@ -52,12 +54,28 @@ func WithRunTable(name string) Option { return func(m *Migrator) { m.runTable = 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(m *Migrator) { m.log = l } }
 
+// StatementHook is called before every statement a patch or a helper runs
+// (BEGIN and COMMIT included), with the statement's text; an error stops
+// the statement. PatchID tells which patch runs it.
+type StatementHook = patchrt.StatementHook
+
+// ProgressFunc receives progress of long helpers: a name (a batch's), rows
+// done and the total (0 when unknown).
+type ProgressFunc = patchrt.ProgressFunc
+
+// StepResult is the record of one named step of a patch, kept in the patch log.
+type StepResult = patchrt.StepResult
+
+// PatchID returns the ID of the patch (or hook: "before_migrate",
+// "after_migrate") a statement hook's ctx belongs to, "" for none.
+func PatchID(ctx context.Context) string { return patchrt.IDFromContext(ctx) }
+
 // WithStatementHook routes every statement a patch or a helper runs
 // (not the runner's own bookkeeping) through h before it runs.
-func WithStatementHook(h patch.StatementHook) Option { return func(m *Migrator) { m.hook = h } }
+func WithStatementHook(h StatementHook) Option { return func(m *Migrator) { m.hook = h } }
 
 // WithProgress sets the progress callback patches report to.
-func WithProgress(fn patch.ProgressFunc) Option { return func(m *Migrator) { m.progress = fn } }
+func WithProgress(fn ProgressFunc) Option { return func(m *Migrator) { m.progress = fn } }
 
 // WithToolVersion sets the version recorded in the logs (default: the main
 // module's version from the build info).

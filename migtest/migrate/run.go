@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/migtest/migtest/migtest/internal/patchrt"
 	"github.com/migtest/migtest/migtest/patch"
 )
 
@@ -41,12 +42,12 @@ func NewRunID() string { return newRunID() }
 
 // PatchResult is what happened to one patch in an Up.
 type PatchResult struct {
-	ID          string             `json:"id"`
-	Description string             `json:"description,omitempty"`
-	State       State              `json:"status"`
-	Duration    float64            `json:"duration_s"`
-	Error       string             `json:"error,omitempty"`
-	Steps       []patch.StepResult `json:"steps,omitempty"`
+	ID          string       `json:"id"`
+	Description string       `json:"description,omitempty"`
+	State       State        `json:"status"`
+	Duration    float64      `json:"duration_s"`
+	Error       string       `json:"error,omitempty"`
+	Steps       []StepResult `json:"steps,omitempty"`
 
 	err    error // the error itself, so callers can errors.Is/As through PatchError
 	runErr error // the patch's own error (Run, Verify, panic), without the log's
@@ -259,8 +260,8 @@ func (m *Migrator) runPending(ctx context.Context, o UpOptions, res *UpResult) e
 const hookPendingNote = "after_migrate pending"
 
 func (m *Migrator) runHook(ctx context.Context, name string, h patch.Hook) error {
-	pc := patch.NewContext(name, patch.NewDB(m.db, m.hook), patch.Config{Logger: m.log, Progress: m.progress})
-	ctx = patch.ContextWithID(ctx, name)
+	pc := patchrt.NewContext[*patch.Context](name, patchrt.NewDB[*patch.DB](m.db, m.hook), patchrt.Config{Logger: m.log, Progress: m.progress})
+	ctx = patchrt.ContextWithID(ctx, name)
 	if err := safely(func() error { return h(ctx, pc) }); err != nil {
 		m.log.Error("hook failed", "hook", name, "err", err)
 		return &PatchError{ID: name, Err: err}
@@ -294,28 +295,28 @@ func (m *Migrator) runPatch(ctx context.Context, p patch.Patch, runID string) Pa
 		pr.State, pr.Error = StateFailed, fmt.Sprintf("patch log %s: %v", m.patchTable, err)
 		return pr
 	}
-	cfg := patch.Config{Logger: m.log, Store: store{m}, Progress: m.progress}
-	db := patch.NewDB(m.db, m.hook)
-	ctx = patch.ContextWithID(ctx, p.ID)
+	cfg := patchrt.Config{Logger: m.log, Store: store{m}, Progress: m.progress}
+	db := patchrt.NewDB[*patch.DB](m.db, m.hook)
+	ctx = patchrt.ContextWithID(ctx, p.ID)
 	var pc *patch.Context
 	err = safely(func() error {
 		if !p.InTx {
-			pc = patch.NewContext(p.ID, db, cfg)
+			pc = patchrt.NewContext[*patch.Context](p.ID, db, cfg)
 			return p.Run(ctx, pc)
 		}
 		return db.Tx(ctx, func(tx *patch.DB) error {
-			pc = patch.NewContext(p.ID, tx, cfg)
+			pc = patchrt.NewContext[*patch.Context](p.ID, tx, cfg)
 			return p.Run(ctx, pc)
 		})
 	})
 	if err == nil && p.Verify != nil {
-		vc := patch.NewContext(p.ID, db, cfg)
+		vc := patchrt.NewContext[*patch.Context](p.ID, db, cfg)
 		if verr := safely(func() error { return p.Verify(ctx, vc) }); verr != nil {
 			err = fmt.Errorf("verify: %w", verr)
 		}
 	}
 	if pc != nil {
-		pr.Steps = pc.Steps()
+		pr.Steps = patchrt.Steps(pc)
 	}
 	fin := m.now().UTC()
 	pr.Duration = fin.Sub(start).Seconds()

@@ -2,6 +2,7 @@ package patch
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,30 +10,16 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/migtest/migtest/migtest/internal/patchrt"
 )
 
-// Store keeps a patch's checkpoint and step results between runs. The runner
-// (package migrate) implements it over its patch log. SaveCheckpoint and
-// SaveSteps run their statement on db, so that a checkpoint saved with a
-// transaction's DB commits atomically with the work it records.
-type Store interface {
-	LoadCheckpoint(ctx context.Context, id string) ([]byte, error)
-	SaveCheckpoint(ctx context.Context, db *DB, id string, data []byte) error
-	SaveSteps(ctx context.Context, db *DB, id string, steps []StepResult) error
-}
-
-// ProgressFunc receives progress of long work: what (e.g. a table), done and
-// total units (total 0 when unknown). The CLI turns it into a progress bar.
-type ProgressFunc func(name string, done, total int64)
-
-// Config configures a Context.
-type Config struct {
-	// Logger receives the patch's and the helpers' logs (default: discard).
-	Logger *slog.Logger
-	// Store keeps checkpoints and steps (default: in memory, for one run).
-	Store Store
-	// Progress receives progress (default: none).
-	Progress ProgressFunc
+func init() {
+	patchrt.Register(
+		func(db *sql.DB, hook patchrt.StatementHook) any { return &DB{db: db, hook: hook} },
+		func(id string, db any, cfg patchrt.Config) any { return newContext(id, db.(*DB), cfg) },
+		func(pc any) []patchrt.StepResult { return pc.(*Context).stepResults() },
+	)
 }
 
 // Context is what a patch runs with. Its methods are safe for use by one
@@ -45,16 +32,17 @@ type Context struct {
 	// Log is the patch's logger.
 	Log *slog.Logger
 
-	store    Store
-	progress ProgressFunc
+	store    patchrt.Store
+	progress patchrt.ProgressFunc
 
 	mu    sync.Mutex
 	state map[string]json.RawMessage // the checkpoint, by key; nil until loaded
-	steps []StepResult
+	steps []patchrt.StepResult
 }
 
-// NewContext returns the Context for patch id over db.
-func NewContext(id string, db *DB, cfg Config) *Context {
+// newContext returns the Context for patch id over db (the runner calls
+// it through patchrt.NewContext).
+func newContext(id string, db *DB, cfg patchrt.Config) *Context {
 	pc := &Context{ID: id, DB: db, Log: cfg.Logger, store: cfg.Store, progress: cfg.Progress}
 	if pc.Log == nil {
 		pc.Log = slog.New(slog.DiscardHandler)
@@ -66,11 +54,11 @@ func NewContext(id string, db *DB, cfg Config) *Context {
 	return pc
 }
 
-// Steps returns the results of the steps run so far.
-func (pc *Context) Steps() []StepResult {
+// stepResults returns the results of the steps run so far.
+func (pc *Context) stepResults() []patchrt.StepResult {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	return append([]StepResult(nil), pc.steps...)
+	return append([]patchrt.StepResult(nil), pc.steps...)
 }
 
 // Progress reports progress of long work to the progress callback.
@@ -144,16 +132,15 @@ func (pc *Context) Save(ctx context.Context, db *DB, key string, v any) error {
 	return nil
 }
 
-// StepResult is the outcome of one named step, kept in the patch log.
-type StepResult struct {
-	Name     string    `json:"name"`
-	Critical bool      `json:"critical"`
-	OK       bool      `json:"ok"`
-	Result   string    `json:"result,omitempty"`
-	Error    string    `json:"error,omitempty"`
-	Started  time.Time `json:"started"`
-	Duration float64   `json:"duration_s"`
-}
+// Criticality says whether a failed step stops the patch.
+type Criticality bool
+
+const (
+	// Critical: a failed step returns a *StepError, which should stop the patch.
+	Critical Criticality = true
+	// Optional: a failed step is recorded, and Step returns nil.
+	Optional Criticality = false
+)
 
 // StepError is the error of a failed critical step.
 type StepError struct {
@@ -169,18 +156,21 @@ func (e *StepError) Unwrap() error { return e.Err }
 // *StepError, which should stop the patch; a failed non-critical step is
 // recorded and Step returns nil. If the result cannot be recorded, Step
 // returns a *StepError too. A panic in fn is a failure of the step.
-func (pc *Context) Step(ctx context.Context, name string, critical bool, fn func(ctx context.Context) (string, error)) error {
+//
+//	err := pc.Step(ctx, "backup customers", patch.Critical, func(ctx context.Context) (string, error) { ... })
+func (pc *Context) Step(ctx context.Context, name string, criticality Criticality, fn func(ctx context.Context) (string, error)) error {
+	critical := bool(criticality)
 	start := time.Now()
 	pc.Log.Info("step start", "step", name, "critical", critical)
 	msg, err := runStep(ctx, fn)
-	r := StepResult{Name: name, Critical: critical, OK: err == nil, Result: msg,
+	r := patchrt.StepResult{Name: name, Critical: critical, OK: err == nil, Result: msg,
 		Started: start.UTC(), Duration: time.Since(start).Seconds()}
 	if err != nil {
 		r.Error = err.Error()
 	}
 	pc.mu.Lock()
 	pc.steps = append(pc.steps, r)
-	steps := append([]StepResult(nil), pc.steps...)
+	steps := append([]patchrt.StepResult(nil), pc.steps...)
 	pc.mu.Unlock()
 	db := pc.DB
 	if saveErr := pc.store.SaveSteps(context.WithoutCancel(ctx), db, pc.ID, steps); saveErr != nil {
@@ -224,11 +214,13 @@ func (m *memStore) LoadCheckpoint(context.Context, string) ([]byte, error) {
 	return m.checkpoint, nil
 }
 
-func (m *memStore) SaveCheckpoint(_ context.Context, _ *DB, _ string, data []byte) error {
+func (m *memStore) SaveCheckpoint(_ context.Context, _ patchrt.Execer, _ string, data []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.checkpoint = data
 	return nil
 }
 
-func (m *memStore) SaveSteps(context.Context, *DB, string, []StepResult) error { return nil }
+func (m *memStore) SaveSteps(context.Context, patchrt.Execer, string, []patchrt.StepResult) error {
+	return nil
+}

@@ -5,25 +5,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-)
 
-// StatementHook is called before every statement a patch or a helper runs,
-// with the statement's text. A non-nil error stops the statement, which then
-// fails with that error. The runner uses it to log statements and rehearsals
-// use it to inject faults ("fail at the k-th statement").
-type StatementHook func(ctx context.Context, query string) error
+	"github.com/migtest/migtest/migtest/internal/patchrt"
+)
 
 // DB is the database handle a patch uses: a thin wrapper over a *sql.DB or a
 // *sql.Tx whose every statement passes through one StatementHook.
 type DB struct {
 	db   *sql.DB
 	tx   *sql.Tx
-	hook StatementHook
-}
-
-// NewDB wraps db; hook may be nil.
-func NewDB(db *sql.DB, hook StatementHook) *DB {
-	return &DB{db: db, hook: hook}
+	hook patchrt.StatementHook
 }
 
 // SQL returns the underlying *sql.DB (also for a transaction's DB).

@@ -57,20 +57,6 @@ type RowChange struct {
 	Delta    int64
 }
 
-type idKey struct{}
-
-// ContextWithID returns ctx carrying the ID of the patch it runs, so a
-// StatementHook can tell which patch a statement belongs to.
-func ContextWithID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, idKey{}, id)
-}
-
-// IDFromContext returns the patch ID set by ContextWithID, or "".
-func IDFromContext(ctx context.Context) string {
-	id, _ := ctx.Value(idKey{}).(string)
-	return id
-}
-
 // Hook runs before or after the patches of an up that has something to do.
 type Hook func(ctx context.Context, pc *Context) error
 

@@ -60,7 +60,7 @@ func TestSchemaHelpersIdempotent(t *testing.T) {
 	for range 2 { // twice: the second round must be a no-op
 		for _, step := range []func() error{
 			func() error { return pc.AddColumn(ctx, tbl, "new col", "varchar(10) DEFAULT NULL") },
-			func() error { return pc.AddIndex(ctx, tbl, "idx x", false, "x", "new col") },
+			func() error { return pc.AddIndex(ctx, tbl, "idx x", patch.NonUnique, "x", "new col") },
 			func() error { return pc.RenameColumn(ctx, tbl, "x", "y") },
 			func() error { return pc.ModifyColumn(ctx, tbl, "new col", "varchar(20) DEFAULT NULL") },
 		} {

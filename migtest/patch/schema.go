@@ -7,13 +7,13 @@ import (
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
 // QuoteIdent quotes a table, column or index name for MariaDB: in
 // backticks, with backticks inside doubled.
-func QuoteIdent(name string) string {
-	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
-}
+func QuoteIdent(name string) string { return sqltext.QuoteIdent(name) }
 
 // HasTable reports whether the current database has a table (or view) named table.
 func (pc *Context) HasTable(ctx context.Context, table string) (bool, error) {
@@ -148,9 +148,21 @@ func (pc *Context) DropColumn(ctx context.Context, table, column string) error {
 	return pc.alter(ctx, table, "DROP COLUMN "+QuoteIdent(column))
 }
 
-// AddIndex adds an index (unique if asked) named index on columns of table,
-// unless the table has an index of that name.
-func (pc *Context) AddIndex(ctx context.Context, table, index string, unique bool, columns ...string) error {
+// IndexKind says whether an index AddIndex adds is unique.
+type IndexKind bool
+
+const (
+	// Unique indexes refuse a second row with the same values.
+	Unique IndexKind = true
+	// NonUnique indexes only speed up lookups.
+	NonUnique IndexKind = false
+)
+
+// AddIndex adds an index of kind (Unique or NonUnique) named index on
+// columns of table, unless the table has an index of that name:
+//
+//	pc.AddIndex(ctx, "tabCustomer", "territory", patch.NonUnique, "territory")
+func (pc *Context) AddIndex(ctx context.Context, table, index string, kind IndexKind, columns ...string) error {
 	if len(columns) == 0 {
 		return fmt.Errorf("add index %s.%s: no columns given", table, index)
 	}
@@ -165,11 +177,11 @@ func (pc *Context) AddIndex(ctx context.Context, table, index string, unique boo
 	for i, c := range columns {
 		cols[i] = QuoteIdent(c)
 	}
-	kind := "INDEX "
-	if unique {
-		kind = "UNIQUE INDEX "
+	add := "ADD INDEX "
+	if kind == Unique {
+		add = "ADD UNIQUE INDEX "
 	}
-	return pc.alter(ctx, table, "ADD "+kind+QuoteIdent(index)+" ("+strings.Join(cols, ", ")+")")
+	return pc.alter(ctx, table, add+QuoteIdent(index)+" ("+strings.Join(cols, ", ")+")")
 }
 
 // DropIndex drops index from table, unless it is gone already.

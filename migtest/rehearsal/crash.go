@@ -13,16 +13,12 @@ import (
 // errCrash is the error of every statement after an injected crash.
 var errCrash = errors.New("migtest: injected crash")
 
-// crashDB opens a pool on dsn whose connections all fail with errCrash once
+// crashDB opens a pool with cfg whose connections all fail with errCrash once
 // crashed is set: after the crash point nothing reaches the server any more,
 // neither the patch's statements nor the runner's own log writes, as when
 // the process dies or the connection is lost. Closing the pool closes the
 // real connections, so the server releases the runner's lock.
-func crashDB(dsn string, crashed *atomic.Bool) (*sql.DB, error) {
-	cfg, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		return nil, err
-	}
+func crashDB(cfg *mysql.Config, crashed *atomic.Bool) (*sql.DB, error) {
 	base, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, err

@@ -16,8 +16,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/migtest/migtest/migtest/config"
 	"github.com/migtest/migtest/migtest/ddllint"
 	"github.com/migtest/migtest/migtest/fixture"
+	"github.com/migtest/migtest/migtest/internal/patchrt"
 	"github.com/migtest/migtest/migtest/migrate"
 	"github.com/migtest/migtest/migtest/patch"
 	"github.com/migtest/migtest/migtest/snapshot"
@@ -44,10 +48,11 @@ type Config struct {
 	// Check, if set, is called with the migrated database before the checks
 	// that change it.
 	Check func(db *sql.DB)
-	// RowChanges checks row counts by the patch under test's declared
-	// Patch.Rows rather than by the golden's absolute counts: for a fixture
-	// whose counts the golden does not know (MIGTEST_FIXTURE).
-	RowChanges bool
+	// Compare is how row counts are checked: config.CompareRowChanges
+	// checks them by the patch under test's declared Patch.Rows (for a
+	// fixture whose counts the golden does not know, such as a
+	// production-sized dump); anything else leaves them to the golden.
+	Compare config.Compare
 	// Lint checks every DDL statement of the run with package ddllint
 	// (table rebuilds, dropped data, NOT NULL without default, lossy type
 	// changes) and reports the findings in Report.Lint.
@@ -153,7 +158,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, err
 	}
 	rep.Changes = snapshot.Compare(rep.Before, rep.After)
-	if cfg.RowChanges && cfg.PatchID != "" {
+	if cfg.Compare == config.CompareRowChanges && cfg.PatchID != "" {
 		p, _ := cfg.Set.Lookup(cfg.PatchID)
 		rep.Problems = append(rep.Problems, CheckRows(p, rep.Before, rep.After)...)
 	}
@@ -194,10 +199,10 @@ func Split(set patch.Set, id string) (before, target patch.Set, err error) {
 type run struct {
 	cfg      Config
 	cleanups []func()
-	dsns     map[string]string // database name → DSN
+	conns    map[string]*mysql.Config // database name → its connection settings
 }
 
-func (r *run) dsn(name string) string { return r.dsns[name] }
+func (r *run) conn(name string) *mysql.Config { return r.conns[name].Clone() }
 
 func (r *run) cleanup() {
 	for i := len(r.cleanups) - 1; i >= 0; i-- {
@@ -216,10 +221,10 @@ func (r *run) fresh(ctx context.Context) (*sql.DB, string, error) {
 		_ = d.Drop(context.WithoutCancel(ctx))
 		return nil, "", err
 	}
-	if r.dsns == nil {
-		r.dsns = map[string]string{}
+	if r.conns == nil {
+		r.conns = map[string]*mysql.Config{}
 	}
-	r.dsns[d.Name] = d.DSN
+	r.conns[d.Name] = d.Config
 	r.cleanups = append(r.cleanups, func() {
 		db.Close()
 		_ = d.Drop(context.Background())
@@ -227,7 +232,7 @@ func (r *run) fresh(ctx context.Context) (*sql.DB, string, error) {
 	return db, d.Name, nil
 }
 
-func (r *run) up(ctx context.Context, db *sql.DB, set patch.Set, hook patch.StatementHook) (*migrate.UpResult, error) {
+func (r *run) up(ctx context.Context, db *sql.DB, set patch.Set, hook migrate.StatementHook) (*migrate.UpResult, error) {
 	opts := []migrate.Option{migrate.WithLogger(r.cfg.Logger)}
 	if hook != nil {
 		opts = append(opts, migrate.WithStatementHook(hook))
@@ -274,12 +279,12 @@ func (r *run) checkIdempotent(ctx context.Context, db *sql.DB, name string, targ
 	if err := r.same(ctx, db, name, rep, "idempotency: after a second up"); err != nil {
 		return err
 	}
-	pdb := patch.NewDB(db, nil)
+	pdb := patchrt.NewDB[*patch.DB](db, nil)
 	for _, p := range target.Patches {
 		if r.cfg.PatchID != "" && p.ID != r.cfg.PatchID {
 			continue
 		}
-		pc := patch.NewContext(p.ID, pdb, patch.Config{Logger: r.cfg.Logger})
+		pc := patchrt.NewContext[*patch.Context](p.ID, pdb, patchrt.Config{Logger: r.cfg.Logger})
 		if err := p.Run(ctx, pc); err != nil {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("idempotency: running patch %s once more failed: %v; a patch must be safe to run again after a failure", p.ID, err))
 			return nil
@@ -327,7 +332,7 @@ func (r *run) checkCrashResume(ctx context.Context, before, target patch.Set, re
 		// The crashed run gets its own pool; from the k-th statement of the
 		// patches on, every statement on it fails, the runner's included.
 		var crashed atomic.Bool
-		cdb, err := crashDB(r.dsn(name), &crashed)
+		cdb, err := crashDB(r.conn(name), &crashed)
 		if err != nil {
 			return err
 		}
@@ -335,7 +340,7 @@ func (r *run) checkCrashResume(ctx context.Context, before, target patch.Set, re
 		var hit atomic.Value // the patch the crash hit
 		res, err := r.up(ctx, cdb, noHooks, func(ctx context.Context, _ string) error {
 			if int(i.Add(1)) >= k && !crashed.Load() {
-				hit.Store(patch.IDFromContext(ctx))
+				hit.Store(migrate.PatchID(ctx))
 				crashed.Store(true)
 			}
 			if crashed.Load() {
@@ -415,9 +420,9 @@ func CrashPoints(total, n int) []int {
 var ErrGoldenMissing = errors.New("golden file missing")
 
 // CompareGolden compares got with the golden snapshot file at path. With
-// schemaOnly, row counts are left out (a production-sized fixture has other
+// config.CompareRowChanges, row counts are left out (a production-sized fixture has other
 // counts than the one the golden was written from).
-func CompareGolden(path string, got *snapshot.Snapshot, schemaOnly bool) (snapshot.Diff, error) {
+func CompareGolden(path string, got *snapshot.Snapshot, mode config.Compare) (snapshot.Diff, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return snapshot.Diff{}, fmt.Errorf("%w: %s", ErrGoldenMissing, path)
@@ -429,7 +434,7 @@ func CompareGolden(path string, got *snapshot.Snapshot, schemaOnly bool) (snapsh
 	if err != nil {
 		return snapshot.Diff{}, fmt.Errorf("golden file %s is corrupt: %w; rewrite it with -update (or --update) and review the diff", path, err)
 	}
-	if schemaOnly {
+	if mode == config.CompareRowChanges {
 		want, got = want.SchemaOnly(), got.SchemaOnly()
 	}
 	return snapshot.Compare(want, got), nil

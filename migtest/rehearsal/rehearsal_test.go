@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/migtest/migtest/fixtures"
+	"github.com/migtest/migtest/migtest/config"
 	"github.com/migtest/migtest/migtest/fixture"
 	"github.com/migtest/migtest/migtest/patch"
 	"github.com/migtest/migtest/migtest/rehearsal"
@@ -133,13 +134,13 @@ func TestGolden(t *testing.T) {
 		}
 		return rep
 	}
-	if _, err := rehearsal.CompareGolden(golden, run(addRegion).After, false); !errors.Is(err, rehearsal.ErrGoldenMissing) {
+	if _, err := rehearsal.CompareGolden(golden, run(addRegion).After, config.CompareRowCounts); !errors.Is(err, rehearsal.ErrGoldenMissing) {
 		t.Fatalf("missing golden: err = %v, want ErrGoldenMissing", err)
 	}
 	if err := rehearsal.WriteGolden(golden, run(addRegion).After); err != nil {
 		t.Fatal(err)
 	}
-	d, err := rehearsal.CompareGolden(golden, run(addRegion).After, false)
+	d, err := rehearsal.CompareGolden(golden, run(addRegion).After, config.CompareRowCounts)
 	if err != nil || !d.Empty() {
 		t.Fatalf("the same patch differs from its golden: %v\n%s", err, d.String())
 	}
@@ -147,7 +148,7 @@ func TestGolden(t *testing.T) {
 	wrong.Run = func(ctx context.Context, pc *patch.Context) error {
 		return pc.AddColumn(ctx, "tabCustomer", "region", "varchar(40) NULL")
 	}
-	d, err = rehearsal.CompareGolden(golden, run(wrong).After, false)
+	d, err = rehearsal.CompareGolden(golden, run(wrong).After, config.CompareRowCounts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestGolden(t *testing.T) {
 	if err := os.WriteFile(golden, []byte("table broken rows=x\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rehearsal.CompareGolden(golden, run(addRegion).After, false); err == nil || !strings.Contains(err.Error(), "corrupt") {
+	if _, err := rehearsal.CompareGolden(golden, run(addRegion).After, config.CompareRowCounts); err == nil || !strings.Contains(err.Error(), "corrupt") {
 		t.Errorf("a corrupt golden: err = %v", err)
 	}
 }

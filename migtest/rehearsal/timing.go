@@ -4,14 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
-	"github.com/migtest/migtest/migtest/internal/sqlwrite"
+	"github.com/migtest/migtest/migtest/internal/sqltext"
+	"github.com/migtest/migtest/migtest/migrate"
 	"github.com/migtest/migtest/migtest/patch"
 	"github.com/migtest/migtest/migtest/snapshot"
 )
@@ -36,9 +36,25 @@ type PatchTiming struct {
 	MaxDuration, MaxLock time.Duration
 }
 
-var (
-	lockingStmt = regexp.MustCompile(`(?is)^\s*(ALTER|CREATE\s+(UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?INDEX|DROP|RENAME|TRUNCATE|OPTIMIZE|UPDATE|DELETE|INSERT|REPLACE|CREATE\s+TABLE)\b`)
-)
+// locking reports whether q is a DDL or row-changing statement: one that
+// holds locks from its start to the next statement.
+func locking(q string) bool {
+	l := sqltext.NewLexer(q, sqltext.Dialect{})
+	first, _ := l.Next()
+	for _, kw := range []string{"ALTER", "DROP", "RENAME", "TRUNCATE", "OPTIMIZE", "UPDATE", "DELETE", "INSERT", "REPLACE"} {
+		if first.Is(kw) {
+			return true
+		}
+	}
+	if !first.Is("CREATE") {
+		return false
+	}
+	next, _ := l.Next()
+	if next.Is("UNIQUE") || next.Is("FULLTEXT") || next.Is("SPATIAL") {
+		next, _ = l.Next()
+	}
+	return next.Is("TABLE") || next.Is("INDEX")
+}
 
 // timer is a statement hook that measures lock spans per patch.
 type timer struct {
@@ -92,7 +108,7 @@ func (tm *timer) closeLast(now time.Time) {
 // hook is the StatementHook.
 func (tm *timer) hook(ctx context.Context, q string) error {
 	now := time.Now()
-	id := patch.IDFromContext(ctx)
+	id := migrate.PatchID(ctx)
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
 	tm.closeLast(now)
@@ -126,7 +142,7 @@ func (tm *timer) hook(ctx context.Context, q string) error {
 		}
 	}
 	tm.last.id, tm.last.query, tm.last.start = id, q, now
-	tm.last.locking = lockingStmt.MatchString(q)
+	tm.last.locking = locking(q)
 	return nil
 }
 
@@ -154,13 +170,23 @@ func (tm *timer) finish(set patch.Set, durations map[string]time.Duration) []Pat
 	return out
 }
 
-// TablesWritten returns the tables a statement writes to or creates: the
-// target of INSERT, REPLACE, UPDATE, DELETE, ALTER, CREATE/DROP TABLE,
-// TRUNCATE, CREATE INDEX, and both sides of RENAME TABLE. Unqualified names
-// only; other statements give none. Production's rollback --touched uses
-// the same function (migtest/internal/sqlwrite), without this package's
-// server dependencies.
-func TablesWritten(q string) []string { return sqlwrite.Tables(q) }
+// TablesWritten returns the tables a statement writes to, creates, renames
+// or drops (sqltext.TablesWritten: INSERT, REPLACE, LOAD DATA, UPDATE and
+// DELETE including their multi-table forms, ALTER, CREATE/DROP TABLE and
+// INDEX, TRUNCATE, both sides of RENAME TABLE). A patch runs in one
+// database, so a qualified name gives its table name alone; temporary
+// tables and other statements give none.
+func TablesWritten(q string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range sqltext.TablesWritten(q, sqltext.Dialect{}) {
+		if !seen[t.Name] {
+			seen[t.Name] = true
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
 
 func shorten(q string) string {
 	q = strings.Join(strings.Fields(q), " ")

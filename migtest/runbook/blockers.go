@@ -5,15 +5,11 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"time"
 
-	"github.com/migtest/migtest/migtest/patch"
+	"github.com/migtest/migtest/migtest/internal/sqltext"
+	"github.com/migtest/migtest/migtest/migrate"
 )
-
-// ddlTable finds the table a DDL statement works on, or "" when the
-// statement is not DDL that takes a metadata lock on a table.
-var ddlTable = regexp.MustCompile("(?is)^\\s*(?:/\\*.*?\\*/\\s*)*(?:ALTER\\s+(?:ONLINE\\s+|IGNORE\\s+)*TABLE|CREATE\\s+(?:UNIQUE\\s+|FULLTEXT\\s+|SPATIAL\\s+)?INDEX\\s+\\S+\\s+ON|DROP\\s+INDEX\\s+\\S+\\s+ON|DROP\\s+TABLE(?:\\s+IF\\s+EXISTS)?|RENAME\\s+TABLE|TRUNCATE(?:\\s+TABLE)?|OPTIMIZE\\s+TABLE)\\s+((?:`(?:[^`]|``)+`|[\\w$]+)(?:\\.(?:`(?:[^`]|``)+`|[\\w$]+))?)")
 
 // Blocker is a session that may hold a metadata lock a DDL waits for: one
 // with an open transaction that is idle, or one already waiting on a lock.
@@ -66,13 +62,13 @@ ORDER BY p.TIME DESC`)
 // until they end) and, with killAfter > 0, kills those sleeping longer than
 // killAfter. It never fails the statement itself: lock_wait_timeout bounds
 // the wait, and its error names the table.
-func DDLGuard(db *sql.DB, log *slog.Logger, killAfter time.Duration) patch.StatementHook {
+func DDLGuard(db *sql.DB, log *slog.Logger, killAfter time.Duration) migrate.StatementHook {
 	return func(ctx context.Context, query string) error {
-		m := ddlTable.FindStringSubmatch(query)
-		if m == nil {
+		locked, ok := sqltext.LockedTable(query, sqltext.Dialect{})
+		if !ok {
 			return nil
 		}
-		table := m[1]
+		table := locked.String()
 		bs, err := Blockers(ctx, db)
 		if err != nil {
 			log.Debug("cannot list sessions before DDL", "table", table, "err", err)

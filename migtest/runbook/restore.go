@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/migtest/migtest/migtest/dump"
+	"github.com/migtest/migtest/migtest/migrate"
 	"github.com/migtest/migtest/migtest/patch"
 )
 
@@ -30,7 +31,7 @@ type RestoreOptions struct {
 	// Logger receives log lines (default: discarded).
 	Logger *slog.Logger
 	// Bytes reports the progress in bytes read (optional).
-	Bytes patch.ProgressFunc
+	Bytes migrate.ProgressFunc
 	// ToolVersion is recorded in the safety backup's manifest.
 	ToolVersion string
 }

@@ -36,10 +36,10 @@ type Options struct {
 	// ToolVersion is recorded in the patch and run logs and reports (default "dev").
 	ToolVersion string
 	// Rows reports the progress of batched patch steps in rows (optional).
-	Rows patch.ProgressFunc
+	Rows migrate.ProgressFunc
 	// Bytes reports the progress of backups and restores in bytes
 	// (optional). The last call of a task has done == total.
-	Bytes patch.ProgressFunc
+	Bytes migrate.ProgressFunc
 }
 
 // Validate reports what is wrong with o, or nil. The steps that run or

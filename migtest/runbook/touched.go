@@ -12,8 +12,7 @@ import (
 
 	"github.com/migtest/migtest/migtest/dump"
 	"github.com/migtest/migtest/migtest/internal/fsutil"
-	"github.com/migtest/migtest/migtest/internal/sqlwrite"
-	"github.com/migtest/migtest/migtest/patch"
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
 // touchedFile is where up records, beside its backup, the tables its
@@ -33,9 +32,13 @@ type touchedTables struct {
 }
 
 func (tt *touchedTables) hook(_ context.Context, q string) error {
-	names := sqlwrite.Tables(q)
-	if len(names) == 0 {
+	written := sqltext.TablesWritten(q, sqltext.Dialect{})
+	if len(written) == 0 {
 		return nil
+	}
+	names := make([]string, 0, len(written))
+	for _, w := range written {
+		names = append(names, w.Name) // a patch runs in one database: the schema is dropped
 	}
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
@@ -98,7 +101,7 @@ func (r *Runbook) rollbackTouched(ctx context.Context, backup string) ([]string,
 			continue
 		}
 		seen[name] = true
-		if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+patch.QuoteIdent(t.Database())+"."+patch.QuoteIdent(name)); err != nil {
+		if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+sqltext.QuoteIdent(t.Database())+"."+sqltext.QuoteIdent(name)); err != nil {
 			return nil, fmt.Errorf("drop %s: %w", name, err)
 		}
 		if inBackup[name] {

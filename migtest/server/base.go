@@ -7,11 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
 // base is what every provider shares once a server answers: an admin pool,
@@ -99,10 +100,12 @@ func waitReady(ctx context.Context, cfg *mysql.Config, deadline time.Duration) (
 func (b *base) Provider() string { return b.provider }
 func (b *base) Version() string  { return b.version }
 
-func (b *base) DSN(database string) string {
+func (b *base) DSN(database string) string { return b.Config(database).FormatDSN() }
+
+func (b *base) Config(database string) *mysql.Config {
 	c := b.cfg.Clone()
 	c.DBName = database
-	return c.FormatDSN()
+	return c
 }
 
 // NewDatabase creates a fresh database named mt_<time>_<random>.
@@ -121,18 +124,18 @@ func (b *base) CreateDatabase(ctx context.Context, name string) (*Database, erro
 	if closed {
 		return nil, fmt.Errorf("%s server: create database %s: server is closed", b.provider, name)
 	}
-	q := "CREATE DATABASE " + quote(name) + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+	q := "CREATE DATABASE " + sqltext.QuoteIdent(name) + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
 	if _, err := b.admin.ExecContext(ctx, q); err != nil {
 		return nil, fmt.Errorf("%s server: create database %s: %w", b.provider, name, err)
 	}
 	b.mu.Lock()
 	b.databases[name] = true
 	b.mu.Unlock()
-	return &Database{Name: name, DSN: b.DSN(name), drop: func(ctx context.Context) error { return b.dropDatabase(ctx, name) }}, nil
+	return &Database{Name: name, DSN: b.DSN(name), Config: b.Config(name), drop: func(ctx context.Context) error { return b.dropDatabase(ctx, name) }}, nil
 }
 
 func (b *base) dropDatabase(ctx context.Context, name string) error {
-	if _, err := b.admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+quote(name)); err != nil {
+	if _, err := b.admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+sqltext.QuoteIdent(name)); err != nil {
 		return fmt.Errorf("%s server: drop database %s: %w", b.provider, name, err)
 	}
 	b.mu.Lock()
@@ -159,7 +162,7 @@ func (b *base) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	for _, n := range names {
-		if _, err := b.admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+quote(n)); err != nil {
+		if _, err := b.admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+sqltext.QuoteIdent(n)); err != nil {
 			errs = append(errs, fmt.Errorf("drop database %s: %w", n, err))
 		}
 	}
@@ -168,8 +171,4 @@ func (b *base) Close() error {
 		errs = append(errs, b.stop())
 	}
 	return errors.Join(errs...)
-}
-
-func quote(ident string) string {
-	return "`" + strings.ReplaceAll(ident, "`", "``") + "`"
 }

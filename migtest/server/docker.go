@@ -19,6 +19,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+
+	mtconfig "github.com/migtest/migtest/migtest/config"
 )
 
 // Containers of the docker and dockertest providers carry these labels, so
@@ -188,7 +190,7 @@ func engineError(provider string, err error) error {
 // answer; an engine the user named explicitly must be the one used, or the
 // error must say that it does not answer.
 func checkDockerHost(ctx context.Context, provider string) error {
-	host := os.Getenv("DOCKER_HOST")
+	host := mtconfig.Get(mtconfig.EnvDockerHost)
 	if host == "" {
 		return nil
 	}
@@ -324,7 +326,7 @@ func startDocker(ctx context.Context, c *config) (srv Server, err error) {
 	// Unless TESTCONTAINERS_HOST_OVERRIDE says where they are, the loopback
 	// is tried too, and the first address that greets like MySQL is used.
 	addrs := []string{addr}
-	if _, set := os.LookupEnv("TESTCONTAINERS_HOST_OVERRIDE"); !set {
+	if !mtconfig.IsSet(mtconfig.EnvTestcontainersHost) {
 		if h, port, err := net.SplitHostPort(addr); err == nil && h != "localhost" && !net.ParseIP(h).IsLoopback() {
 			addrs = append(addrs, net.JoinHostPort("127.0.0.1", port))
 		}

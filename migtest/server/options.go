@@ -1,12 +1,14 @@
 package server
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/ory/dockertest/v3"
+
+	mtconfig "github.com/migtest/migtest/migtest/config"
 )
 
 // Provider names.
@@ -37,25 +39,19 @@ type config struct {
 	cacheDir     string
 	noTemplate   bool
 	pool         *dockertest.Pool // dockertest provider: the caller's pool (WithPool)
+	errs         []error          // options given bad values
 }
 
 func newConfig(opts []Option) *config {
-	c := &config{
-		provider:     os.Getenv("MIGTEST_PROVIDER"),
-		image:        os.Getenv("MIGTEST_IMAGE"),
-		dsn:          os.Getenv("MIGTEST_DSN"),
-		cacheDir:     os.Getenv("MIGTEST_CACHE"),
-		startTimeout: DefaultStartTimeout,
-	}
+	c := &config{startTimeout: DefaultStartTimeout}
 	for _, o := range opts {
 		o(c)
 	}
-	if c.provider == "" {
-		c.provider = ProviderAuto
-	}
-	if c.image == "" {
-		c.image = DefaultImage
-	}
+	// an option, else the environment, else the default
+	c.provider = mtconfig.Resolve(c.provider, mtconfig.EnvProvider, ProviderAuto).Value
+	c.image = mtconfig.Resolve(c.image, mtconfig.EnvImage, DefaultImage).Value
+	c.dsn = mtconfig.Resolve(c.dsn, mtconfig.EnvDSN, "").Value
+	c.cacheDir = mtconfig.Resolve(c.cacheDir, mtconfig.EnvCache, "").Value
 	if c.logger == nil {
 		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -66,8 +62,13 @@ func newConfig(opts []Option) *config {
 // "local", "docker", "dockertest" or "dsn".
 func WithProvider(name string) Option {
 	return func(c *config) {
-		if name != "" {
-			c.provider = name
+		switch name {
+		case "", ProviderAuto, ProviderLocal, ProviderDocker, ProviderDockertest, ProviderDSN:
+			if name != "" {
+				c.provider = name
+			}
+		default:
+			c.errs = append(c.errs, fmt.Errorf("unknown provider %q given to server.WithProvider: use auto, local, docker, dockertest or dsn", name))
 		}
 	}
 }
@@ -100,9 +101,11 @@ func WithLogger(l *slog.Logger) Option {
 // DefaultStartTimeout). The error on expiry names the deadline.
 func WithStartTimeout(d time.Duration) Option {
 	return func(c *config) {
-		if d > 0 {
-			c.startTimeout = d
+		if d <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("server.WithStartTimeout(%s): want a positive duration; leave the option out for %s", d, DefaultStartTimeout))
+			return
 		}
+		c.startTimeout = d
 	}
 }
 

@@ -12,6 +12,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/migtest/migtest/migtest/dsn"
 )
 
 // Server is a running MariaDB (or MySQL) server that hands out fresh
@@ -24,6 +28,9 @@ type Server interface {
 	// DSN returns a go-sql-driver/mysql DSN with full privileges on the
 	// server, with database as its default database ("" for none).
 	DSN(database string) string
+	// Config returns the same connection settings typed: a copy the caller
+	// may change, for mysql.NewConnector (see OpenDB).
+	Config(database string) *mysql.Config
 	// NewDatabase creates a fresh, uniquely named, empty database.
 	// The caller drops it with Database.Drop when done.
 	NewDatabase(ctx context.Context) (*Database, error)
@@ -39,18 +46,32 @@ type Database struct {
 	// DSN is a go-sql-driver/mysql DSN for the database, with multiStatements
 	// off, parseTime on and the connection charset utf8mb4.
 	DSN string
+	// Config holds the same settings typed; Open connects with it.
+	Config *mysql.Config
 
 	drop func(ctx context.Context) error
 }
 
 // Open opens a *sql.DB for the database. The caller closes it.
 func (d *Database) Open() (*sql.DB, error) {
-	db, err := sql.Open("mysql", d.DSN)
+	cfg := d.Config
+	if cfg == nil {
+		c, err := mysql.ParseDSN(d.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("open database %s: %w", d.Name, err)
+		}
+		cfg = c
+	}
+	db, err := OpenDB(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", d.Name, err)
 	}
 	return db, nil
 }
+
+// OpenDB opens a pool with typed connection settings, without turning them
+// into a DSN string and parsing it again.
+func OpenDB(cfg *mysql.Config) (*sql.DB, error) { return dsn.Open(cfg) }
 
 // Drop drops the database. Dropping twice is not an error.
 func (d *Database) Drop(ctx context.Context) error {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -11,6 +12,9 @@ import (
 // chosen provider. The caller closes it.
 func Start(ctx context.Context, opts ...Option) (Server, error) {
 	c := newConfig(opts)
+	if err := errors.Join(c.errs...); err != nil {
+		return nil, err
+	}
 	return start(ctx, c)
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
 // The text format is line based. A line is split into words by lex: a word
@@ -45,7 +47,7 @@ func lex(line string) ([]string, error) {
 				}
 				i++
 			case '\'', '"', '`':
-				end, ok := skipQuote(line, i)
+				end, ok := sqltext.QuotedEnd(line, i)
 				if !ok {
 					return nil, fmt.Errorf("unterminated %c quote at column %d", c, i+1)
 				}
@@ -59,22 +61,6 @@ func lex(line string) ([]string, error) {
 		}
 		words = append(words, line[start:i])
 	}
-}
-
-// skipQuote returns the index just past the quoted run that starts at
-// s[i]. Inside '…' and "…" a backslash escapes the next byte; inside `…`
-// there is no escape (a doubled backtick is two adjacent runs).
-func skipQuote(s string, i int) (int, bool) {
-	q := s[i]
-	for j := i + 1; j < len(s); j++ {
-		switch {
-		case s[j] == '\\' && q != '`':
-			j++
-		case s[j] == q:
-			return j + 1, true
-		}
-	}
-	return 0, false
 }
 
 // hasControl reports whether s has a byte that cannot stand on a line of
@@ -122,12 +108,9 @@ func ident(s string) string {
 	case hasControl(s):
 		return strconv.Quote(s)
 	default:
-		return "`" + strings.ReplaceAll(s, "`", "``") + "`"
+		return sqltext.QuoteIdent(s)
 	}
 }
-
-// quoteSQLIdent quotes an identifier for use in SQL.
-func quoteSQLIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
 
 // scanIdent reads one identifier written by ident at the start of s and
 // returns it with the rest of s.
@@ -153,7 +136,7 @@ func scanIdent(s string) (name, rest string, err error) {
 			return b.String(), s[i:], nil
 		}
 	case s[0] == '"':
-		end, ok := skipQuote(s, 0)
+		end, ok := sqltext.QuotedEnd(s, 0)
 		if !ok {
 			return "", "", fmt.Errorf("unterminated \" quote in %q", s)
 		}
@@ -298,7 +281,7 @@ func sqlUnquote(w string) (string, error) {
 				b.WriteByte(byte(n))
 				i += 2
 			default:
-				b.WriteByte(unescape(e))
+				b.Write(sqltext.AppendUnescaped(nil, e))
 			}
 		default:
 			b.WriteByte(c)
@@ -359,7 +342,7 @@ func matchingParen(s string, i int) int {
 				return j
 			}
 		case '\'', '"', '`':
-			end, ok := skipQuote(s, j)
+			end, ok := sqltext.QuotedEnd(s, j)
 			if !ok {
 				return -1
 			}
@@ -380,7 +363,7 @@ func splitTop(s string) []string {
 		case ')':
 			depth--
 		case '\'', '"', '`':
-			if end, ok := skipQuote(s, j); ok {
+			if end, ok := sqltext.QuotedEnd(s, j); ok {
 				j = end - 1
 			}
 		case ',':
@@ -391,24 +374,4 @@ func splitTop(s string) []string {
 		}
 	}
 	return append(parts, s[start:])
-}
-
-// unescape returns the byte a MySQL string escape \e stands for: \n \r \t
-// \0 \Z \b, else e itself (\\, \', \" and any other letter).
-func unescape(e byte) byte {
-	switch e {
-	case 'n':
-		return '\n'
-	case 'r':
-		return '\r'
-	case 't':
-		return '\t'
-	case '0':
-		return 0
-	case 'Z':
-		return 0x1a
-	case 'b':
-		return '\b'
-	}
-	return e
 }

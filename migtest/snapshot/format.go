@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
 // Format writes s in the canonical text format: a header line, then one
@@ -267,7 +269,7 @@ func (p *Partitioning) lines() []string {
 	for _, part := range p.Partitions {
 		name := ident(part.Name)
 		if strings.EqualFold(part.Name, "by") {
-			name = "`" + part.Name + "`"
+			name = sqltext.QuoteIdent(part.Name)
 		}
 		l := "partition " + name
 		if part.Values != "" {

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
 // flavor is what Take knows of the server it inspects.
@@ -64,7 +66,7 @@ func lowerOutsideQuotes(s string) string {
 	for i := 0; i < len(b); i++ {
 		switch c := b[i]; {
 		case c == '\'' || c == '"' || c == '`':
-			if end, ok := skipQuote(s, i); ok {
+			if end, ok := sqltext.QuotedEnd(s, i); ok {
 				i = end - 1
 			}
 		case c >= 'A' && c <= 'Z':
@@ -92,7 +94,7 @@ func collapseSpaces(s string) string {
 		}
 		space = false
 		if c == '\'' || c == '"' || c == '`' {
-			if end, ok := skipQuote(s, i); ok {
+			if end, ok := sqltext.QuotedEnd(s, i); ok {
 				b.WriteString(s[i:end])
 				i = end - 1
 				continue
@@ -211,34 +213,13 @@ func normDefaultExpr(v string) string {
 	return "(" + e + ")"
 }
 
-// unquoteLiteral reads one SQL string literal that is all of v, with
+// unquoteLiteral reads one '…' SQL string literal that is all of v, with
 // doubled quotes and backslash escapes, as MariaDB prints defaults.
 func unquoteLiteral(v string) (string, bool) {
-	if len(v) < 2 || v[0] != '\'' {
+	if v == "" || v[0] != '\'' {
 		return "", false
 	}
-	var b strings.Builder
-	for i := 1; i < len(v); i++ {
-		c := v[i]
-		switch c {
-		case '\'':
-			if i+1 < len(v) && v[i+1] == '\'' {
-				b.WriteByte('\'')
-				i++
-				continue
-			}
-			return b.String(), i == len(v)-1
-		case '\\':
-			if i+1 >= len(v) {
-				return "", false
-			}
-			i++
-			b.WriteByte(unescape(v[i]))
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return "", false
+	return sqltext.UnquoteString(v)
 }
 
 var onUpdate = regexp.MustCompile(`(?i)\bon update (\S+)`)
@@ -286,7 +267,7 @@ func normBody(b string) string {
 // stripSchema removes the `db`. qualifiers the server adds to a view
 // definition, outside string literals.
 func stripSchema(def, db string) string {
-	q := quoteSQLIdent(db) + "."
+	q := sqltext.QuoteIdent(db) + "."
 	if !strings.Contains(def, q) {
 		return def
 	}
@@ -294,7 +275,7 @@ func stripSchema(def, db string) string {
 	for i := 0; i < len(def); {
 		switch c := def[i]; c {
 		case '\'', '"':
-			end, ok := skipQuote(def, i)
+			end, ok := sqltext.QuotedEnd(def, i)
 			if !ok {
 				b.WriteString(def[i:])
 				return b.String()
@@ -306,7 +287,7 @@ func stripSchema(def, db string) string {
 				i += len(q)
 				continue
 			}
-			end, ok := skipQuote(def, i)
+			end, ok := sqltext.QuotedEnd(def, i)
 			if !ok {
 				b.WriteString(def[i:])
 				return b.String()

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
 // DefaultPatchLog is the patch log table whose applied IDs Take lists.
@@ -86,7 +88,7 @@ func Take(ctx context.Context, db *sql.DB, database string, opts ...Option) (*Sn
 		return nil, errors.New("snapshot: no database: name one, or put one in the DSN")
 	}
 	if exists == 0 {
-		return nil, fmt.Errorf("snapshot: database %s does not exist; check the name", quoteSQLIdent(database))
+		return nil, fmt.Errorf("snapshot: database %s does not exist; check the name", sqltext.QuoteIdent(database))
 	}
 	in := &inspector{db: db, name: database, cfg: cfg, flavor: parseFlavor(version.String)}
 	in.lit, in.args = schemaLiteral(database)
@@ -505,7 +507,7 @@ FROM information_schema.EVENTS WHERE EVENT_SCHEMA = $DB`, func(r *sql.Rows) erro
 }
 
 func (in *inspector) qualified(table string) string {
-	return quoteSQLIdent(in.name) + "." + quoteSQLIdent(table)
+	return sqltext.QuoteIdent(in.name) + "." + sqltext.QuoteIdent(table)
 }
 
 func (in *inspector) readSequences(ctx context.Context) error {
@@ -597,7 +599,7 @@ func (in *inspector) count(ctx context.Context, tables []*Table) error {
 			}
 		}
 	}
-	return fmt.Errorf("snapshot: count rows of %s.%s: %w", quoteSQLIdent(in.name), quoteSQLIdent(tables[0].Name), err)
+	return fmt.Errorf("snapshot: count rows of %s.%s: %w", sqltext.QuoteIdent(in.name), sqltext.QuoteIdent(tables[0].Name), err)
 }
 
 // assemble builds the snapshot from what the jobs read.

@@ -16,11 +16,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/migtest/migtest/migtest/cli"
+	"github.com/migtest/migtest/migtest/config"
 	"github.com/migtest/migtest/migtest/patch"
 	"github.com/migtest/migtest/migtest/server"
 )
@@ -56,7 +56,7 @@ func usageErrorf(format string, args ...any) error {
 // providerFlag adds --provider to cmd and returns where its value goes.
 func providerFlag(cmd *cobra.Command) *string {
 	p := new(string)
-	cmd.Flags().StringVar(p, "provider", os.Getenv("MIGTEST_PROVIDER"),
+	cmd.Flags().StringVar(p, "provider", config.Get(config.EnvProvider),
 		"disposable server provider: auto, local, docker, dockertest or dsn (env MIGTEST_PROVIDER)")
 	return p
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/migtest/migtest/migtest/cli"
+	"github.com/migtest/migtest/migtest/config"
 	"github.com/migtest/migtest/migtest/dump"
 	"github.com/migtest/migtest/migtest/fixture"
 	"github.com/migtest/migtest/migtest/rehearsal"
@@ -79,7 +80,7 @@ func rehearse(ctx context.Context, env *cli.Env, o rehearseOpts) error {
 	}
 	rep, err := rehearsal.Run(ctx, rehearsal.Config{
 		Set: env.Set(), PatchID: o.patchID, Fixture: o.fixture, Cache: fixture.NewCache(srv, restore),
-		Idempotency: o.idem, CrashResume: o.crash, RowChanges: o.schemaOnly, Lint: true, ProductionRows: runbook.RowCounts(prod), Logger: env.Log(),
+		Idempotency: o.idem, CrashResume: o.crash, Compare: compareMode(o.schemaOnly), Lint: true, ProductionRows: runbook.RowCounts(prod), Logger: env.Log(),
 	})
 	if err != nil {
 		return fmt.Errorf("rehearsal: %w", err)
@@ -115,7 +116,7 @@ func (o *rehearseOpts) resolve() (*snapshot.Snapshot, error) {
 		prod = s
 	}
 	if o.fixture == "" {
-		o.fixture = os.Getenv(fixture.EnvFixture)
+		o.fixture = config.Get(config.EnvFixture)
 	}
 	switch {
 	case o.fixture == "":
@@ -174,7 +175,7 @@ func (g goldenFile) apply(out io.Writer, after *snapshot.Snapshot, update, schem
 		fmt.Fprintf(out, "wrote golden %s\n", golden)
 		return nil, nil
 	}
-	d, err := rehearsal.CompareGolden(golden, after, schemaOnly)
+	d, err := rehearsal.CompareGolden(golden, after, compareMode(schemaOnly))
 	if err != nil {
 		return nil, err
 	}
@@ -203,4 +204,12 @@ func writeIndented(w io.Writer, s string) {
 	for _, l := range strings.Split(s, "\n") {
 		fmt.Fprintln(w, "  "+l)
 	}
+}
+
+// compareMode is the rehearsal's row-count comparison for --schema-only.
+func compareMode(schemaOnly bool) config.Compare {
+	if schemaOnly {
+		return config.CompareRowChanges
+	}
+	return config.CompareRowCounts
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/migtest/migtest/migtest/config"
 	"github.com/migtest/migtest/migtest/server"
 )
 
@@ -29,7 +30,7 @@ func Main(m *testing.M) {
 // Required reports whether tests must fail rather than skip when no server
 // can be had (CI or MIGTEST_REQUIRE set).
 func Required() bool {
-	return os.Getenv("CI") != "" || os.Getenv("MIGTEST_REQUIRE") != ""
+	return config.Required()
 }
 
 // Server returns the shared server, starting it on first use.

@@ -29,14 +29,14 @@ const Table = "tabCustomer Profile"
 
 func run(ctx context.Context, pc *patch.Context) error {
 	var backup string
-	if err := pc.Step(ctx, "backup", true, func(ctx context.Context) (string, error) {
+	if err := pc.Step(ctx, "backup", patch.Critical, func(ctx context.Context) (string, error) {
 		var err error
 		backup, err = pc.CopyTable(ctx, "tabCustomer")
 		return "copied to " + backup, err
 	}); err != nil {
 		return err
 	}
-	if err := pc.Step(ctx, "create_table", true, func(ctx context.Context) (string, error) {
+	if err := pc.Step(ctx, "create_table", patch.Critical, func(ctx context.Context) (string, error) {
 		_, err := pc.DB.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+patch.QuoteIdent(Table)+` (
   name varchar(140) NOT NULL,
   creation datetime(6) DEFAULT NULL,
@@ -64,7 +64,7 @@ func run(ctx context.Context, pc *patch.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := pc.Step(ctx, "migrate_rows", true, func(ctx context.Context) (string, error) {
+	if err := pc.Step(ctx, "migrate_rows", patch.Critical, func(ctx context.Context) (string, error) {
 		res, err := pc.Batch(ctx, patch.Batch{
 			Table: "tabCustomer",
 			Name:  "customer_profile",
@@ -88,7 +88,7 @@ func run(ctx context.Context, pc *patch.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := pc.Step(ctx, "validate", true, func(ctx context.Context) (string, error) {
+	if err := pc.Step(ctx, "validate", patch.Critical, func(ctx context.Context) (string, error) {
 		var customers, profiles int
 		if err := pc.DB.QueryRow(ctx, "SELECT (SELECT COUNT(*) FROM `tabCustomer`), (SELECT COUNT(*) FROM "+patch.QuoteIdent(Table)+")").Scan(&customers, &profiles); err != nil {
 			return "", err
@@ -101,7 +101,7 @@ func run(ctx context.Context, pc *patch.Context) error {
 		return err
 	}
 	// Not critical: the cleanup is prepared for a person, not run.
-	return pc.Step(ctx, "cleanup_prepared", false, func(ctx context.Context) (string, error) {
+	return pc.Step(ctx, "cleanup_prepared", patch.Optional, func(ctx context.Context) (string, error) {
 		return fmt.Sprintf("when satisfied, run: DROP TABLE %s;", patch.QuoteIdent(backup)), nil
 	})
 }

@@ -40,7 +40,7 @@ var Ledger = patch.Patch{
 }
 
 func runLedger(ctx context.Context, pc *patch.Context) error {
-	if err := pc.Step(ctx, "create", true, func(ctx context.Context) (string, error) {
+	if err := pc.Step(ctx, "create", patch.Critical, func(ctx context.Context) (string, error) {
 		for _, q := range []string{
 			"CREATE TABLE IF NOT EXISTS `fault_counter` (`id` int NOT NULL PRIMARY KEY, `applied` int NOT NULL DEFAULT 0) ENGINE=InnoDB",
 			"INSERT IGNORE INTO `fault_counter` (`id`) VALUES (1)",

@@ -53,7 +53,7 @@ func runIdentifiers(ctx context.Context, pc *patch.Context) error {
 	}
 	steps := []func() error{
 		func() error { return pc.AddColumn(ctx, t, WeirdNew, "int NULL") },
-		func() error { return pc.AddIndex(ctx, t, WeirdIndex, false, WeirdNew, WeirdCol) },
+		func() error { return pc.AddIndex(ctx, t, WeirdIndex, patch.NonUnique, WeirdNew, WeirdCol) },
 		func() error { return pc.RenameColumn(ctx, t, WeirdNew, WeirdRename) },
 		func() error { return pc.ModifyColumn(ctx, t, WeirdRename, "bigint NULL") },
 		func() error {
