@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/migtest/migtest/migtest/internal/patchrt"
 )
 
 // Batch describes a data migration over a table, walked by its primary key
@@ -146,6 +148,10 @@ func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 		b.Size = 1000
 	}
 	b.Size = min(max(b.Size, b.MinSize), b.MaxSize)
+	if c := patchrt.ChunkCap(ctx); c > 0 { // a rehearsal's crash-resume runs: several chunks on a small fixture too
+		b.MaxSize = max(min(b.MaxSize, c), b.MinSize)
+		b.Size = min(b.Size, b.MaxSize)
+	}
 
 	keys, err := pc.keyColumns(ctx, b.Table, b.Key)
 	if err != nil {
@@ -422,11 +428,13 @@ func (pc *Context) runChunk(ctx context.Context, tx *DB, b Batch, keys []keyCol,
 		if _, err := tx.Exec(ctx, "SAVEPOINT migtest_row"); err != nil {
 			return changed, rowErrs, fmt.Errorf("batch %s: savepoint: %w", b.Name, err)
 		}
+		mark := patchrt.Mark(ctx)
 		if err := callRow(ctx, b.Row, tx, r); err != nil {
 			if ctx.Err() != nil {
 				return changed, rowErrs, ctx.Err()
 			}
 			rowErrs++
+			patchrt.CountAgainst(ctx, mark, fmt.Sprintf("batch %s: MaxErrors %d", b.Name, b.MaxErrors))
 			pc.Log.Warn("row failed", "batch", b.Name, "table", b.Table, "key", r.Key, "err", err)
 			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT migtest_row"); err != nil {
 				return changed, rowErrs, fmt.Errorf("batch %s: rollback to savepoint: %w", b.Name, err)

@@ -159,9 +159,11 @@ const (
 )
 
 // AddIndex adds an index of kind (Unique or NonUnique) named index on
-// columns of table, unless the table has an index of that name:
+// columns of table, unless the table has an index of that name. A column
+// may carry a prefix length, "town(20)", for a text or long varchar column:
 //
 //	pc.AddIndex(ctx, "tabCustomer", "territory", patch.NonUnique, "territory")
+//	pc.AddIndex(ctx, "tabAddress", "town", patch.NonUnique, "town(20)")
 func (pc *Context) AddIndex(ctx context.Context, table, index string, kind IndexKind, columns ...string) error {
 	if len(columns) == 0 {
 		return fmt.Errorf("add index %s.%s: no columns given", table, index)
@@ -175,7 +177,7 @@ func (pc *Context) AddIndex(ctx context.Context, table, index string, kind Index
 	}
 	cols := make([]string, len(columns))
 	for i, c := range columns {
-		cols[i] = QuoteIdent(c)
+		cols[i] = indexPart(c)
 	}
 	add := "ADD INDEX "
 	if kind == Unique {

@@ -79,6 +79,9 @@ type Report struct {
 	Timing []PatchTiming
 	// Lint are the DDL lint's findings on the statements of the run.
 	Lint []ddllint.Finding
+	// Findings are Lint with the patch of each statement and its
+	// Allowance; an error finding without one is also in Problems.
+	Findings []Finding
 	// Problems are the failed idempotency and crash-resume checks, one line
 	// (or block) each; empty when all passed.
 	Problems []string
@@ -130,12 +133,21 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		defer lint.Close()
 	}
 	var lintMu sync.Mutex
-	res, err := r.up(ctx, db, target, func(ctx context.Context, q string) error {
+	underTest, _ := cfg.Set.Lookup(cfg.PatchID)
+	where, err := whereCounts(ctx, db, underTest)
+	if err != nil {
+		return rep, err
+	}
+	obs := &patchrt.Observer{}
+	res, err := r.up(patchrt.WithObserver(ctx, obs), db, target, func(ctx context.Context, q string) error {
 		count.Add(1)
 		if lint != nil {
 			if fs := lint.Check(ctx, q); len(fs) > 0 {
 				lintMu.Lock()
 				rep.Lint = append(rep.Lint, fs...)
+				for _, f := range fs {
+					rep.Findings = append(rep.Findings, Finding{Finding: f, Patch: patchrt.IDFromContext(ctx)})
+				}
 				lintMu.Unlock()
 			}
 		}
@@ -144,6 +156,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	rep.Problems = append(rep.Problems, swallowedProblems(obs)...)
+	rep.Problems = append(rep.Problems, lintProblems(cfg.Set, rep.Findings)...)
 	rep.Statements = int(count.Load())
 	durations := map[string]time.Duration{}
 	for _, p := range res.Patches {
@@ -158,9 +172,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, err
 	}
 	rep.Changes = snapshot.Compare(rep.Before, rep.After)
-	if cfg.Compare == config.CompareRowChanges && cfg.PatchID != "" {
-		p, _ := cfg.Set.Lookup(cfg.PatchID)
-		rep.Problems = append(rep.Problems, CheckRows(p, rep.Before, rep.After)...)
+	if cfg.PatchID != "" { // on every fixture: a declared change that did not happen fails the first -update too
+		rep.Problems = append(rep.Problems, checkDeclaredRows(underTest, rep.Before, rep.After, where)...)
 	}
 	if cfg.Check != nil {
 		cfg.Check(db)
@@ -285,9 +298,13 @@ func (r *run) checkIdempotent(ctx context.Context, db *sql.DB, name string, targ
 			continue
 		}
 		pc := patchrt.NewContext[*patch.Context](p.ID, pdb, patchrt.Config{Logger: r.cfg.Logger})
-		if err := p.Run(ctx, pc); err != nil {
+		obs := &patchrt.Observer{}
+		if err := p.Run(patchrt.WithObserver(patchrt.ContextWithID(ctx, p.ID), obs), pc); err != nil {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("idempotency: running patch %s once more failed: %v; a patch must be safe to run again after a failure", p.ID, err))
 			return nil
+		}
+		for _, sw := range swallowedProblems(obs) {
+			rep.Problems = append(rep.Problems, "idempotency: running the patch once more: "+sw)
 		}
 	}
 	return r.same(ctx, db, name, rep, "idempotency: after running the patch's function once more")
