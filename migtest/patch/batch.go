@@ -148,10 +148,6 @@ func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 		b.Size = 1000
 	}
 	b.Size = min(max(b.Size, b.MinSize), b.MaxSize)
-	if c := patchrt.ChunkCap(ctx); c > 0 { // a rehearsal's crash-resume runs: several chunks on a small fixture too
-		b.MaxSize = max(min(b.MaxSize, c), b.MinSize)
-		b.Size = min(b.Size, b.MaxSize)
-	}
 
 	keys, err := pc.keyColumns(ctx, b.Table, b.Key)
 	if err != nil {
@@ -182,6 +178,10 @@ func (pc *Context) Batch(ctx context.Context, b Batch) (BatchResult, error) {
 	var total int64
 	if err := pc.DB.QueryRow(ctx, "SELECT COALESCE(MAX(TABLE_ROWS), 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", b.Table).Scan(&total); err != nil {
 		return res, fmt.Errorf("batch %s: estimate rows of %s: %w", b.Name, b.Table, err)
+	}
+	if c := patchrt.ChunkCap(ctx); c > 0 { // a rehearsal's crash-resume runs: four chunks or more, on a small fixture too
+		b.MaxSize = max(min(b.MaxSize, c, int(total/4)), b.MinSize)
+		b.Size = min(b.Size, b.MaxSize)
 	}
 	order := make([]string, len(keys))
 	for i, k := range keys {

@@ -80,8 +80,9 @@ func CountAgainst(ctx context.Context, mark int, budget string) {
 type chunkCapKey struct{}
 
 // WithChunkCap returns ctx under which Batch runs chunks of at most n rows
-// (at least its MinSize): a rehearsal's crash-resume runs use it so that a
-// crash can land between two committed chunks on a small fixture too.
+// and at most a quarter of its table (at least its MinSize): a rehearsal's
+// crash-resume runs use it so that a crash can land between two committed
+// chunks on a small fixture too.
 func WithChunkCap(ctx context.Context, n int) context.Context {
 	return context.WithValue(ctx, chunkCapKey{}, n)
 }
