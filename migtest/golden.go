@@ -33,10 +33,18 @@ func rerun(t testing.TB) string {
 func (g golden) write(t testing.TB, rep *rehearsal.Report) {
 	t.Helper()
 	switch {
-	case t.Failed():
+	case t.Failed() || len(rep.Problems) > 0:
 		t.Fatalf("rehearse: not writing golden %s: the rehearsal failed (see above); -update writes a golden only when every check passes, so fix the patch first", g.rel)
 	case g.mode == RowChanges:
 		t.Fatalf("rehearse: -update on a production fixture (MIGTEST_FIXTURE or migtest.ProductionFixture) would write its row counts into %s; update goldens on the golden's own fixture", g.rel)
+	}
+	if g.patchID == "" {
+		if d, err := rehearsal.CompareGolden(g.path, rep.After, RowCounts); err == nil {
+			if missing := removedPatches(d); len(missing) > 0 {
+				t.Fatalf("rehearse: not writing golden %s: it records patches the set does not run: %s; add each to the Set in patches/patches.go (in order), "+
+					"and rebuild a prebuilt migrate/migtest binary (make build); applied patches are never removed from a set", g.rel, strings.Join(missing, ", "))
+			}
+		}
 	}
 	var err error
 	if g.patchID != "" {

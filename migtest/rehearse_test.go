@@ -40,6 +40,13 @@ func (r *recorder) Fatalf(format string, args ...any) {
 	runtime.Goexit()
 }
 
+// Failed reports whether Rehearse reported a failure.
+func (r *recorder) Failed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.errors) > 0
+}
+
 func (r *recorder) Logf(string, ...any) {}
 func (r *recorder) Log(...any)          {}
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/migtest/migtest/migtest/internal/patchrt"
 	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
@@ -58,6 +59,7 @@ func (pc *Context) alter(ctx context.Context, table, spec string) error {
 		if alg != "" {
 			q += ", ALGORITHM=" + alg
 		}
+		mark := patchrt.Mark(ctx)
 		_, err := pc.DB.Exec(ctx, q)
 		if err == nil {
 			used := alg
@@ -70,6 +72,7 @@ func (pc *Context) alter(ctx context.Context, table, spec string) error {
 		if !algorithmUnsupported(err) {
 			return fmt.Errorf("%s: %w", q, err)
 		}
+		patchrt.CountAgainst(ctx, mark, "the helper tries the next ALGORITHM") // tried on purpose, not swallowed
 		pc.Log.Debug("algorithm not supported, trying the next", "table", table, "algorithm", alg, "err", err)
 		lastErr = err
 	}
