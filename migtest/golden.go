@@ -130,4 +130,3 @@ func relTo(root, path string) string {
 	}
 	return path
 }
-

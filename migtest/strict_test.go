@@ -197,4 +197,3 @@ func TestFewerRowsInWords(t *testing.T) {
 	}
 	t.Logf("go test said:\n%s", msg)
 }
-

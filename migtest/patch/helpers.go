@@ -8,7 +8,7 @@ import (
 )
 
 // Column is a column of a table CreateTable creates: its name and its
-// definition, e.g. Column{"email_id", "varchar(140) NOT NULL DEFAULT ''"}.
+// definition, e.g. Column{"email_id", "varchar(140) NOT NULL DEFAULT ”"}.
 type Column struct {
 	Name       string
 	Definition string

@@ -53,7 +53,7 @@ type Patch struct {
 // RowChange says how a patch changes the row count of Table:
 // after = before + Delta + PerRow × (rows of PerRowOf before the patch),
 // counting only PerRowOf's rows that match Where when it is set (a SQL
-// condition, e.g. "`email_id` <> ''": one row per customer with an email).
+// condition, e.g. "`email_id` <> ”": one row per customer with an email).
 // The zero RowChange{Table: t} means t keeps its count.
 type RowChange struct {
 	Table    string

@@ -23,7 +23,9 @@ func logFor(ctx context.Context, log *slog.Logger) *slog.Logger {
 // demote is a handler that passes every record on at debug level.
 type demote struct{ h slog.Handler }
 
-func (d demote) Enabled(ctx context.Context, _ slog.Level) bool { return d.h.Enabled(ctx, slog.LevelDebug) }
+func (d demote) Enabled(ctx context.Context, _ slog.Level) bool {
+	return d.h.Enabled(ctx, slog.LevelDebug)
+}
 
 func (d demote) Handle(ctx context.Context, r slog.Record) error {
 	r2 := slog.NewRecord(r.Time, slog.LevelDebug, r.Message, r.PC)

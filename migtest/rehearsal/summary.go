@@ -40,14 +40,19 @@ func (s Summary) Text() string {
 	var b strings.Builder
 	r := s.Report
 	fmt.Fprintf(&b, "rehearsal of %s on %s (%s): %d statements\n", s.Label, s.Fixture, s.Server, r.Statements)
-	section(&b, "changes:", r.Changes.String())
+	section(&b, "changes:", strings.Join(compact(r.Changes), "\n"))
+	lint := "no warnings"
+	if s.Production == nil {
+		lint += " (judged by the fixture's row counts: no production profile in snapshots/production.snap or MIGTEST_PRODUCTION)"
+	}
 	if fs := s.findings(); len(fs) > 0 {
 		lines := make([]string, len(fs))
 		for i, f := range fs {
 			lines[i] = f.String()
 		}
-		section(&b, "ddl lint:", strings.Join(lines, "\n"))
+		lint = strings.Join(lines, "\n")
 	}
+	section(&b, "ddl lint:", lint)
 	if len(r.Crashes) > 0 {
 		lines := make([]string, len(r.Crashes))
 		for i, c := range r.Crashes {
@@ -127,4 +132,30 @@ func (s Summary) Markdown() string {
 
 func mdCell(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
+}
+
+// compact is the change list with each new table on one line (its columns
+// and indexes counted; the golden lists them).
+func compact(d snapshot.Diff) []string {
+	var out []string
+	cs := d.Changes
+	for i := 0; i < len(cs); i++ {
+		c := cs[i]
+		if c.Op != snapshot.Added || c.Kind != "table" {
+			out = append(out, c.String())
+			continue
+		}
+		cols, idx := 0, 0
+		for i+1 < len(cs) && cs[i+1].Op == snapshot.Added && strings.HasPrefix(cs[i+1].Name, c.Name+".") {
+			i++
+			switch cs[i].Kind {
+			case "column":
+				cols++
+			case "index":
+				idx++
+			}
+		}
+		out = append(out, fmt.Sprintf("+ table %s (%d columns, %d indexes)", c.Name, cols, idx))
+	}
+	return out
 }

@@ -36,8 +36,14 @@ It refuses an ID that exists already.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(env.Stdout(), "created %s (registered last in %s)\nnext: write the patch, then: go test ./%s -update && git add %s %s\n",
-				path, filepath.Join(dir, "patches.go"), path, path, golden)
+			fmt.Fprintf(env.Stdout(), "created %s (registered last in %s)\nnext: write the patch, then: go test ./%s -update\n"+
+				"  that writes %s: the patch's change list (schema delta, row counts, patch log), only when every check passes\n",
+				path, filepath.Join(dir, "patches.go"), path, golden)
+			if whole, test := wholeSetGolden(dir); whole != "" {
+				fmt.Fprintf(env.Stdout(), "the whole set's golden %s changes too (it holds the full schema): go test ./%s -run '^%s$' -update\n", whole, filepath.ToSlash(filepath.Clean(dir)), test)
+				golden += " " + whole
+			}
+			fmt.Fprintf(env.Stdout(), "review with git diff, then: git add %s %s\n", path, golden)
 			return nil
 		},
 	}
@@ -244,3 +250,22 @@ func TestRehearse(t *testing.T) {
 	}))
 }
 `
+
+// wholeSetGolden finds the whole set's golden in the tests of the set's
+// directory (a migtest.Golden("...") in a test without migtest.Patch), and
+// the test's name.
+var goldenCall = regexp.MustCompile(`func (Test\w+)\(t \*testing\.T\) \{\s*migtest\.Rehearse\(t, \w+\.Set, migtest\.Golden\("([^"]+)"\)`)
+
+func wholeSetGolden(dir string) (golden, test string) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if m := goldenCall.FindSubmatch(b); m != nil {
+			return string(m[2]), string(m[1])
+		}
+	}
+	return "", ""
+}

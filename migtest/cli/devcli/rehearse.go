@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +15,7 @@ import (
 	"github.com/migtest/migtest/migtest/dump"
 	"github.com/migtest/migtest/migtest/fixture"
 	"github.com/migtest/migtest/migtest/rehearsal"
-	"github.com/migtest/migtest/migtest/runbook"
+	"github.com/migtest/migtest/migtest/internal/fsutil"
 	"github.com/migtest/migtest/migtest/snapshot"
 )
 
@@ -29,11 +28,19 @@ func rehearseCommand(env *cli.Env) *cobra.Command {
 		Long: `rehearse does what a patch's _test.go does, outside go test: it starts a
 disposable MariaDB (--provider), restores --fixture, runs the patch set (up to
 --patch, if given), prints what changed, and compares the result with --golden
-(--update writes it). It also checks that a second run changes nothing and
-that a run failed at a few statements resumes to the same result. With a
-fixture other than the golden's (MIGTEST_FIXTURE, a production-sized dump),
-only the schema is compared. Exit 4 on a mismatch or a failed check.`,
+(--update writes it, only when every check passed). With --patch the golden is
+that patch's change list (snapshots/patches/<version>/<pkg>/TestRehearse.snap,
+as go test writes it); without, the whole set's full schema
+(snapshots/demo-site.snap in the example). It also checks that a second run
+changes nothing, that a run failed at a few statements (inside a batch too)
+resumes to the same result, that no patch swallowed a failed statement, that
+each patch's declared Rows happened, and lints the DDL against the production
+profile (--estimate, MIGTEST_PRODUCTION or snapshots/production.snap): an
+error finding fails unless the patch's Allow acknowledges it. With a fixture
+other than the golden's (MIGTEST_FIXTURE, a production-sized dump), only the
+schema is compared. Exit 4 on a mismatch or a failed check.`,
 		Example: `  migtest rehearse --fixture fixtures/demo-site.sql.gz --golden snapshots/demo-site.snap
+  migtest rehearse --fixture fixtures/demo-site.sql.gz --patch v1_0.add_custom_region --golden snapshots/patches/v1_0/addcustomregion/TestRehearse.snap --summary rehearsal.md
   migtest rehearse --fixture prod-2026-11.sql.gz --golden snapshots/demo-site.snap --schema-only`,
 		Args: cobra.NoArgs,
 	}
@@ -41,8 +48,9 @@ only the schema is compared. Exit 4 on a mismatch or a failed check.`,
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		schemaOnly, _ := cmd.Flags().GetBool("schema-only")
 		estimate, _ := cmd.Flags().GetString("estimate")
+		summary, _ := cmd.Flags().GetString("summary")
 		return rehearse(cmd.Context(), env, rehearseOpts{provider: *provider, fixture: fixtureFile, golden: goldenFile(golden), patchID: patchID, update: update,
-			idem: !noIdem, crash: !noCrash, schemaOnly: schemaOnly, estimate: estimate})
+			idem: !noIdem, crash: !noCrash, schemaOnly: schemaOnly, estimate: estimate, summary: summary})
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&fixtureFile, "fixture", "", "fixture `FILE` to restore (.sql or .sql.gz; default MIGTEST_FIXTURE)")
@@ -52,13 +60,15 @@ only the schema is compared. Exit 4 on a mismatch or a failed check.`,
 	fl.BoolVar(&noIdem, "no-idempotency", false, "skip the second-run checks")
 	fl.BoolVar(&noCrash, "no-crash-resume", false, "skip the crash-and-resume checks")
 	fl.Bool("schema-only", false, "compare only the schema with the golden; check row counts by the patches' declared Rows")
-	fl.String("estimate", "", "a snapshot `FILE` of production: estimate each patch's duration there from this rehearsal's timing")
+	fl.String("estimate", "", "production profile `FILE` (migrate snapshot on production) for the lint's severity and the duration estimate (default MIGTEST_PRODUCTION, else snapshots/production.snap)")
+	fl.String("summary", "", "write the rehearsal's summary as Markdown to `FILE`, for a pull request (changes, lint findings, crash points, timing, production estimates)")
 	return cmd
 }
 
 // rehearseOpts are the flags of rehearse.
 type rehearseOpts struct {
 	provider, fixture, patchID, estimate string
+	summary                              string
 	golden                               goldenFile
 	update, idem, crash, schemaOnly      bool
 }
@@ -80,41 +90,51 @@ func rehearse(ctx context.Context, env *cli.Env, o rehearseOpts) error {
 	}
 	rep, err := rehearsal.Run(ctx, rehearsal.Config{
 		Set: env.Set(), PatchID: o.patchID, Fixture: o.fixture, Cache: fixture.NewCache(srv, restore),
-		Idempotency: o.idem, CrashResume: o.crash, Compare: compareMode(o.schemaOnly), Lint: true, ProductionRows: runbook.RowCounts(prod), Logger: env.Log(),
+		Idempotency: o.idem, CrashResume: o.crash, Compare: compareMode(o.schemaOnly), Lint: true, ProductionRows: rehearsal.RowCounts(prod), Logger: env.Log(),
 	})
 	if err != nil {
 		return fmt.Errorf("rehearsal: %w", err)
 	}
 	out := env.Stdout()
-	fmt.Fprintf(out, "rehearsal of %s on %s (%s, %s): %d statements\n", label(o.patchID), o.fixture, srv.Provider(), srv.Version(), rep.Statements)
-	printReport(out, rep, o.estimate, prod)
+	sum := rehearsal.Summary{Label: label(o.patchID), Fixture: o.fixture, Server: srv.Provider() + ", " + srv.Version(),
+		Report: rep, Production: prod, ProductionFile: o.estimate}
+	fmt.Fprint(out, sum.Text())
 	problems := append([]string{}, rep.Problems...)
-	p, err := o.golden.apply(out, rep.After, o.update, o.schemaOnly)
+	p, err := o.golden.apply(out, rep, o)
 	if err != nil {
 		return err
 	}
 	problems = append(problems, p...)
+	if o.summary != "" {
+		if err := fsutil.WriteFileAtomic(o.summary, []byte(sum.Markdown()), 0o644); err != nil {
+			return fmt.Errorf("--summary: %w", err)
+		}
+		fmt.Fprintf(out, "wrote summary %s\n", o.summary)
+	}
 	for _, p := range rep.Problems {
 		fmt.Fprintln(out, "FAIL "+p)
 	}
 	if len(problems) > 0 {
-		return cli.Exit(cli.ExitMismatch, fmt.Errorf("rehearsal failed: %s", problems[0]))
+		return cli.Exit(cli.ExitMismatch, fmt.Errorf("rehearsal failed: %s", firstLine(problems[0])))
 	}
 	fmt.Fprintln(out, "rehearsal passed")
 	return nil
 }
 
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
 // resolve checks the flags against each other and the files they name,
 // fills in the fixture from MIGTEST_FIXTURE, and reads --estimate's snapshot.
 func (o *rehearseOpts) resolve() (*snapshot.Snapshot, error) {
-	var prod *snapshot.Snapshot
-	if o.estimate != "" {
-		s, err := runbook.ReadSnapshot(o.estimate)
-		if err != nil {
-			return nil, usageErrorf("--estimate: %v", err)
-		}
-		prod = s
+	root, _ := fixture.ModuleRoot() // none outside a module: then only --estimate and MIGTEST_PRODUCTION
+	prod, file, err := rehearsal.Production(root, o.estimate)
+	if err != nil {
+		return nil, usageErrorf("--estimate: %v", err)
 	}
+	o.estimate = file
 	if o.fixture == "" {
 		o.fixture = config.Get(config.EnvFixture)
 	}
@@ -137,55 +157,56 @@ func (o *rehearseOpts) resolve() (*snapshot.Snapshot, error) {
 	return prod, nil
 }
 
-// printReport prints what the rehearsal changed, its lint findings, its
-// timing, and with a production snapshot each patch's estimated duration.
-func printReport(out io.Writer, rep *rehearsal.Report, estimate string, prod *snapshot.Snapshot) {
-	fmt.Fprintln(out, "changes:")
-	writeIndented(out, rep.Changes.String())
-	if len(rep.Lint) > 0 {
-		fmt.Fprintln(out, "ddl lint:")
-		for _, f := range rep.Lint {
-			fmt.Fprintln(out, "  "+f.String())
-		}
-	}
-	fmt.Fprintln(out, "timing:")
-	writeIndented(out, rehearsal.TimingTable(rep.Timing))
-	if prod != nil {
-		fmt.Fprintf(out, "estimated on %s (linear in the rows of the tables each patch writes):\n", estimate)
-		for _, e := range rehearsal.Estimates(rep.Timing, rep.Before, prod) {
-			fmt.Fprintf(out, "  %s: %s here × %.0f → about %s\n", e.ID, e.Measured.Round(time.Millisecond), e.Scale, e.Expected.Round(time.Second))
-		}
-	}
-}
-
 // goldenFile is --golden: none, or the file to compare with or write.
 type goldenFile string
 
-// apply writes the golden (update) or compares after with it, prints the
-// outcome, and returns the problem a mismatch is.
-func (g goldenFile) apply(out io.Writer, after *snapshot.Snapshot, update, schemaOnly bool) ([]string, error) {
+// apply writes the golden (update: only when every check passed) or
+// compares with it, prints the outcome, and returns the problem a mismatch
+// is. With --patch the golden is the patch's change list, as go test's.
+func (g goldenFile) apply(out io.Writer, rep *rehearsal.Report, o rehearseOpts) ([]string, error) {
 	golden := string(g)
 	switch {
 	case golden == "":
 		return nil, nil
-	case update:
-		if err := rehearsal.WriteGolden(golden, after); err != nil {
+	case o.update && len(rep.Problems) > 0:
+		return []string{"not writing golden " + golden + ": the rehearsal failed; --update writes a golden only when every check passes"}, nil
+	case o.update && o.patchID != "":
+		return nil, writeAndSay(out, golden, rehearsal.WriteChanges(golden, o.patchID, rep.Changes))
+	case o.update:
+		return nil, writeAndSay(out, golden, rehearsal.WriteGolden(golden, rep.After))
+	}
+	var lines []string
+	if o.patchID != "" {
+		m, err := rehearsal.CompareChanges(golden, rep.Changes, compareMode(o.schemaOnly))
+		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(out, "wrote golden %s\n", golden)
-		return nil, nil
+		lines = append(m.Lines, m.Words...)
+	} else {
+		d, err := rehearsal.CompareGolden(golden, rep.After, compareMode(o.schemaOnly))
+		if err != nil {
+			return nil, err
+		}
+		if s := d.String(); s != "" {
+			lines = strings.Split(s, "\n")
+		}
 	}
-	d, err := rehearsal.CompareGolden(golden, after, compareMode(schemaOnly))
-	if err != nil {
-		return nil, err
-	}
-	if d.Empty() {
+	if len(lines) == 0 {
 		fmt.Fprintf(out, "matches golden %s\n", golden)
 		return nil, nil
 	}
 	fmt.Fprintf(out, "differs from golden %s (- golden, + this run):\n", golden)
-	writeIndented(out, d.String())
+	writeIndented(out, strings.Join(lines, "\n"))
+	fmt.Fprintln(out, "if the change is intended, rewrite the golden with --update and review the diff; a patch missing from the golden's patch list belongs in patches/patches.go")
 	return []string{"the result differs from golden " + golden}, nil
+}
+
+func writeAndSay(out io.Writer, golden string, err error) error {
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "wrote golden %s: review it (git diff) before you commit it\n", golden)
+	return nil
 }
 
 func label(id string) string {
