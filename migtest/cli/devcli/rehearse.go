@@ -14,8 +14,8 @@ import (
 	"github.com/migtest/migtest/migtest/config"
 	"github.com/migtest/migtest/migtest/dump"
 	"github.com/migtest/migtest/migtest/fixture"
-	"github.com/migtest/migtest/migtest/rehearsal"
 	"github.com/migtest/migtest/migtest/internal/fsutil"
+	"github.com/migtest/migtest/migtest/rehearsal"
 	"github.com/migtest/migtest/migtest/snapshot"
 )
 
