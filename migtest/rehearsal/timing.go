@@ -171,22 +171,12 @@ func (tm *timer) finish(set patch.Set, durations map[string]time.Duration) []Pat
 }
 
 // TablesWritten returns the tables a statement writes to, creates, renames
-// or drops (sqltext.TablesWritten: INSERT, REPLACE, LOAD DATA, UPDATE and
+// or drops: sqltext.TableNames (INSERT, REPLACE, LOAD DATA, UPDATE and
 // DELETE including their multi-table forms, ALTER, CREATE/DROP TABLE and
-// INDEX, TRUNCATE, both sides of RENAME TABLE). A patch runs in one
-// database, so a qualified name gives its table name alone; temporary
-// tables and other statements give none.
-func TablesWritten(q string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, t := range sqltext.TablesWritten(q, sqltext.Dialect{}) {
-		if !seen[t.Name] {
-			seen[t.Name] = true
-			out = append(out, t.Name)
-		}
-	}
-	return out
-}
+// INDEX, TRUNCATE, both sides of RENAME TABLE; names only, temporary tables
+// and other statements give none). Production's rollback --touched records
+// the same.
+func TablesWritten(q string) []string { return sqltext.TableNames(q) }
 
 func shorten(q string) string {
 	q = strings.Join(strings.Fields(q), " ")

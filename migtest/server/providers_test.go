@@ -21,6 +21,8 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/ory/dockertest/v3"
 	"github.com/testcontainers/testcontainers-go"
+
+	mtconfig "github.com/migtest/migtest/migtest/config"
 )
 
 // childEnv makes the test binary act as a child process that starts a
@@ -55,8 +57,8 @@ func runChild(p string) int {
 // required reports whether provider p must run here (MIGTEST_REQUIRE is a
 // comma-separated list of providers; CI sets local,docker,dockertest).
 func required(p string) bool {
-	for _, r := range strings.Split(os.Getenv("MIGTEST_REQUIRE"), ",") {
-		if r = strings.TrimSpace(r); r == p || r == "all" {
+	for _, r := range mtconfig.RequiredProviders() {
+		if r == p || r == "all" {
 			return true
 		}
 	}
@@ -67,7 +69,7 @@ func required(p string) bool {
 func unavailable(t testing.TB, p string, why string) {
 	t.Helper()
 	if required(p) {
-		t.Fatalf("provider %s is required here (MIGTEST_REQUIRE=%s) but cannot run: %s", p, os.Getenv("MIGTEST_REQUIRE"), why)
+		t.Fatalf("provider %s is required here (MIGTEST_REQUIRE=%s) but cannot run: %s", p, mtconfig.Get(mtconfig.EnvRequire), why)
 	}
 	t.Skipf("provider %s cannot run here: %s (set MIGTEST_REQUIRE=%s to make this a failure)", p, why, p)
 }

@@ -320,3 +320,19 @@ func LockedTable(q string, d Dialect) (Table, bool) {
 	}
 	return ts[0], true
 }
+
+// TableNames is TablesWritten for a session in one database, as the
+// rehearsal's timing and rollback --touched record it: table names only (a
+// qualified name gives its table; a patch runs in one database, and naming
+// one table too many is the safe side for a rollback), each once, in order.
+func TableNames(q string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range TablesWritten(q, Dialect{}) {
+		if !seen[t.Name] {
+			seen[t.Name] = true
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
