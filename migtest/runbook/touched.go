@@ -32,13 +32,9 @@ type touchedTables struct {
 }
 
 func (tt *touchedTables) hook(_ context.Context, q string) error {
-	written := sqltext.TablesWritten(q, sqltext.Dialect{})
-	if len(written) == 0 {
+	names := sqltext.TableNames(q)
+	if len(names) == 0 {
 		return nil
-	}
-	names := make([]string, 0, len(written))
-	for _, w := range written {
-		names = append(names, w.Name) // a patch runs in one database: the schema is dropped
 	}
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
