@@ -82,8 +82,9 @@ func (g golden) compare(t testing.TB, rep *rehearsal.Report) {
 	}
 	if missing := removedPatches(d); len(missing) > 0 {
 		t.Errorf("rehearse: the golden %s records patches the set does not run: %s; add each to the Set in patches/patches.go (in order), "+
-			"and rebuild a prebuilt migrate/migtest binary (make build); do not -update, which would drop them from the golden",
-			g.rel, strings.Join(missing, ", "))
+			"and rebuild a prebuilt migrate/migtest binary (make build); do not -update, which would drop them from the golden; the differences (- golden, + this run):\n%s",
+			g.rel, strings.Join(missing, ", "), indent(d.String()))
+		return
 	}
 	t.Errorf("rehearse: the database differs from golden %s (- golden, + this run):\n%s\nif the change is intended, rewrite the golden with: %s and review the diff",
 		g.rel, indent(d.String()), rerun(t))
