@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -124,18 +123,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	var count atomic.Int64
 	tm := newTimer()
-	var lint *ddllint.Linter
-	if cfg.Lint {
-		var opts []ddllint.Option
-		if cfg.ProductionRows != nil {
-			opts = append(opts, ddllint.WithRowCounts(cfg.ProductionRows))
-		}
-		if lint, err = ddllint.New(ctx, db, name, opts...); err != nil {
-			return rep, fmt.Errorf("ddl lint: %w", err)
-		}
-		defer lint.Close()
+	lint, closeLint, err := lintHook(ctx, cfg, db, name, rep)
+	if err != nil {
+		return rep, err
 	}
-	var lintMu sync.Mutex
+	defer closeLint()
 	underTest, _ := cfg.Set.Lookup(cfg.PatchID)
 	where, err := whereCounts(ctx, db, underTest)
 	if err != nil {
@@ -144,16 +136,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	obs := &patchrt.Observer{}
 	res, err := r.up(patchrt.WithObserver(ctx, obs), db, target, func(ctx context.Context, q string) error {
 		count.Add(1)
-		if lint != nil {
-			if fs := lint.Check(ctx, q); len(fs) > 0 {
-				lintMu.Lock()
-				rep.Lint = append(rep.Lint, fs...)
-				for _, f := range fs {
-					rep.Findings = append(rep.Findings, Finding{Finding: f, Patch: patchrt.IDFromContext(ctx)})
-				}
-				lintMu.Unlock()
-			}
-		}
+		lint(ctx, q)
 		return tm.hook(ctx, q)
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/migtest/migtest/migtest/ddllint"
 	"github.com/migtest/migtest/migtest/internal/patchrt"
@@ -137,4 +138,35 @@ func fewerOrMore(got, want int64) string {
 		return "fewer rows than declared: did a statement fail, or a WHERE stop matching?"
 	}
 	return "more rows than declared: does the patch insert duplicates, or are its Rows out of date?"
+}
+
+// lintHook returns what the run's statement hook calls to lint a statement
+// into rep (Lint and Findings, with the patch that ran it), and a closer
+// for the linter's scratch database. Without cfg.Lint it does nothing.
+func lintHook(ctx context.Context, cfg Config, db *sql.DB, name string, rep *Report) (func(context.Context, string), func(), error) {
+	if !cfg.Lint {
+		return func(context.Context, string) {}, func() {}, nil
+	}
+	var opts []ddllint.Option
+	if cfg.ProductionRows != nil {
+		opts = append(opts, ddllint.WithRowCounts(cfg.ProductionRows))
+	}
+	lint, err := ddllint.New(ctx, db, name, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ddl lint: %w", err)
+	}
+	var mu sync.Mutex
+	check := func(ctx context.Context, q string) {
+		fs := lint.Check(ctx, q)
+		if len(fs) == 0 {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		rep.Lint = append(rep.Lint, fs...)
+		for _, f := range fs {
+			rep.Findings = append(rep.Findings, Finding{Finding: f, Patch: patchrt.IDFromContext(ctx)})
+		}
+	}
+	return check, func() { lint.Close() }, nil
 }
