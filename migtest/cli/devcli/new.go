@@ -242,8 +242,12 @@ import (
 func TestMain(m *testing.M) { servertest.Main(m) }
 
 // TestRehearse restores the fixture, runs every patch before this one, then
-// this one, and diffs the result against {{.Golden}}
-// (go test -update writes it; review it in the pull request).
+// this one, and compares what it changed with its change list in
+// {{.Golden}}
+// (go test -update writes it once every check passes; review it in the pull
+// request). It fails on a swallowed error, a DDL lint error (judged by
+// snapshots/production.snap), a declared Rows change that did not happen,
+// and a patch that is not idempotent or does not resume after a crash.
 func TestRehearse(t *testing.T) {
 	migtest.Rehearse(t, patches.Set, migtest.Patch({{.Pkg}}.Patch.ID), migtest.Check(func(t testing.TB, db *sql.DB) {
 		// Assertions on the migrated data, e.g. every row got its new value.
