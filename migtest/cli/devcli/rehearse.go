@@ -35,7 +35,7 @@ as go test writes it); without, the whole set's full schema
 changes nothing, that a run failed at a few statements (inside a batch too)
 resumes to the same result, that no patch swallowed a failed statement, that
 each patch's declared Rows happened, and lints the DDL against the production
-profile (--estimate, MIGTEST_PRODUCTION or snapshots/production.snap): an
+profile (--estimate, MIGTEST_PRODUCTION, or production.snap in snapshots/): an
 error finding fails unless the patch's Allow acknowledges it. With a fixture
 other than the golden's (MIGTEST_FIXTURE, a production-sized dump), only the
 schema is compared. Exit 4 on a mismatch or a failed check.`,
@@ -60,7 +60,7 @@ schema is compared. Exit 4 on a mismatch or a failed check.`,
 	fl.BoolVar(&noIdem, "no-idempotency", false, "skip the second-run checks")
 	fl.BoolVar(&noCrash, "no-crash-resume", false, "skip the crash-and-resume checks")
 	fl.Bool("schema-only", false, "compare only the schema with the golden; check row counts by the patches' declared Rows")
-	fl.String("estimate", "", "production profile `FILE` (migrate snapshot on production) for the lint's severity and the duration estimate (default MIGTEST_PRODUCTION, else snapshots/production.snap)")
+	fl.String("estimate", "", "production profile `FILE` (migrate snapshot on production) for the lint's severity and the duration estimate (default MIGTEST_PRODUCTION, else production.snap in snapshots/ when the project commits one)")
 	fl.String("summary", "", "write the rehearsal's summary as Markdown to `FILE`, for a pull request (changes, lint findings, crash points, timing, production estimates)")
 	return cmd
 }
