@@ -54,7 +54,7 @@ test-short:
 
 ## demo: rehearse the example patches on the committed demo fixture on a disposable local MariaDB.
 demo: deps build
-	./bin/migtest rehearse --fixture fixtures/demo-site.sql.gz --golden snapshots/demo-site.snap
+	./bin/migtest -q rehearse --fixture fixtures/demo-site.sql.gz --golden snapshots/demo-site.snap
 
 ## lint: golangci-lint v2 (installed with go install when missing).
 LINTBIN := $(shell $(GO) env GOPATH)/bin/golangci-lint

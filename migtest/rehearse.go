@@ -288,10 +288,18 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 	case srv == nil:
 		srv = sharedServer(t)
 	}
+	root, err := fixture.ModuleRoot()
+	if err != nil {
+		t.Fatalf("rehearse: %v", err)
+	}
+	prod, prodFile, err := rehearsal.Production(root, "")
+	if err != nil {
+		t.Fatalf("rehearse: %v", err)
+	}
 	rc := rehearsal.Config{
 		Set: set, PatchID: cfg.patchID, Fixture: fixturePath, Cache: cacheFor(srv),
 		Idempotency: cfg.idempotency, CrashResume: cfg.crashResume, CrashPoints: cfg.crashPoints,
-		Compare: compare, Lint: true, Logger: testLogger(t),
+		Compare: compare, Lint: true, ProductionRows: rehearsal.RowCounts(prod), Logger: testLogger(t),
 	}
 	if cfg.load {
 		rc.Load = &rehearsal.Load{}
@@ -303,63 +311,32 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 			}
 		}
 	}
-	rep, err := runRehearsal(t, rc, cfg.fullChecks, srv)
+	rep, err := runRehearsal(t, rc, cfg.fullChecks, srv, prod)
 	if err != nil {
 		t.Fatalf("rehearse %s: %v", label(cfg.patchID), err)
 	}
 	res := &Result{Before: rep.Before, After: rep.After, Changes: rep.Changes, Golden: cfg.golden, Server: srv.Version(), Lint: rep.Lint}
-	t.Logf("rehearse %s on %s (%s): %d statements; changes:\n%s\ntiming:\n%s", label(cfg.patchID), filepath.Base(fixturePath), srv.Version(), rep.Statements,
-		indent(rep.Changes.String()), indent(rehearsal.TimingTable(rep.Timing)))
+	sum := rehearsal.Summary{Label: label(cfg.patchID), Fixture: filepath.Base(fixturePath), Server: srv.Version(),
+		Report: rep, Production: prod, ProductionFile: relTo(root, prodFile)}
+	printSummary(t, sum)
 	if cfg.load {
 		t.Logf("rehearse %s: application waits under load:\n%s", label(cfg.patchID), indent(rehearsal.LoadTable(rep.Load)))
-	}
-	for _, f := range rep.Lint {
-		if f.Severity != ddllint.Info {
-			t.Logf("rehearse %s: ddl lint: %s", label(cfg.patchID), f)
-		}
 	}
 	if res.Golden == "" {
 		res.Golden = defaultGolden(t)
 	} else if !filepath.IsAbs(res.Golden) {
-		root, err := fixture.ModuleRoot()
-		if err != nil {
-			t.Fatalf("rehearse: %v", err)
-		}
 		res.Golden = filepath.Join(root, res.Golden)
 	}
 	for _, p := range rep.Problems {
 		t.Errorf("rehearse %s: %s", label(cfg.patchID), p)
 	}
-	compareGolden(t, res.Golden, rep.After, compare)
-	return res
-}
-
-// compareGolden writes (with -update) or compares the golden file. With
-// RowChanges only the schema is compared: a production-sized dump has
-// other row counts.
-func compareGolden(t testing.TB, path string, got *snapshot.Snapshot, mode CompareMode) {
-	t.Helper()
-	rerun := fmt.Sprintf("go test %s -run '^%s$' -update", pkgPattern(), strings.SplitN(t.Name(), "/", 2)[0])
+	g := golden{path: res.Golden, rel: relTo(root, res.Golden), patchID: cfg.patchID, mode: compare, set: set}
 	if *update {
-		if mode == RowChanges {
-			t.Fatalf("rehearse: -update on a production fixture (MIGTEST_FIXTURE or migtest.ProductionFixture) would write its row counts into %s; update goldens on the golden's own fixture", path)
-		}
-		if err := rehearsal.WriteGolden(path, got); err != nil {
-			t.Fatalf("rehearse: %v", err)
-		}
-		t.Logf("wrote golden %s", path)
-		return
+		g.write(t, rep)
+	} else {
+		g.compare(t, rep)
 	}
-	d, err := rehearsal.CompareGolden(path, got, mode)
-	if errors.Is(err, rehearsal.ErrGoldenMissing) {
-		t.Fatalf("rehearse: golden file %s does not exist; create it with: %s, then review and commit it", path, rerun)
-	}
-	if err != nil {
-		t.Fatalf("rehearse: %v", err)
-	}
-	if !d.Empty() {
-		t.Errorf("rehearse: the database differs from golden %s (- golden, + this run):\n%s\nif the change is intended: %s", path, indent(d.String()), rerun)
-	}
+	return res
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)

@@ -2,9 +2,7 @@ package migtest
 
 import (
 	"database/sql"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -27,21 +25,14 @@ import (
 // fixture.
 func FullChecks() Option { return func(c *config) { c.fullChecks = true } }
 
-// EnvProduction names the environment variable that points rehearsals at
-// a production snapshot other than snapshots/production.snap.
-const EnvProduction = mtconfig.EnvProduction
-
 // runRehearsal rehearses rc: the demo path (rehearsal.Run, every check) for
 // a small fixture or with FullChecks, the one pass for a big one.
-func runRehearsal(t testing.TB, rc rehearsal.Config, full bool, srv server.Server) (*rehearsal.Report, error) {
+func runRehearsal(t testing.TB, rc rehearsal.Config, full bool, srv server.Server, prod *snapshot.Snapshot) (*rehearsal.Report, error) {
 	if full || !rehearsal.BigFixture(rc.Fixture) {
 		return rehearsal.Run(t.Context(), rc)
 	}
-	prod, err := productionSnapshot()
-	if err != nil {
-		t.Fatalf("rehearse: %v", err)
-	}
-	pc := rehearsal.PassConfig{Set: rc.Set, Fixture: rc.Fixture, Cache: rc.Cache, Lint: rc.Lint, ProductionRows: rehearsal.RowCounts(prod),
+	var err error
+	pc := rehearsal.PassConfig{Set: rc.Set, Fixture: rc.Fixture, Cache: rc.Cache, Lint: rc.Lint, ProductionRows: rc.ProductionRows,
 		RowChanges: rc.Compare == mtconfig.CompareRowChanges, Crash: rc.CrashResume, SecondUp: rc.Idempotency, Logger: rc.Logger}
 	if testing.Verbose() {
 		pc.Progress = progress.Log(rc.Logger, progress.Interval)
@@ -74,29 +65,4 @@ func runRehearsal(t testing.TB, rc rehearsal.Config, full bool, srv server.Serve
 	t.Logf("rehearse %s: production-sized fixture %s (%s rows): one pass over the set, from %s; checks:\n%s\nper patch:\n%s",
 		label(rc.PatchID), pr.Fixture, fmt.Sprint(rehearsal.Rows(pr.Start)), from, indent(pr.ChecksTable()), indent(pr.PassTable(prod)))
 	return pr.Report(rc.PatchID)
-}
-
-// productionSnapshot reads MIGTEST_PRODUCTION, else snapshots/production.snap
-// when it exists; nil when neither does.
-func productionSnapshot() (*snapshot.Snapshot, error) {
-	path, from := mtconfig.Get(EnvProduction), EnvProduction
-	if path == "" {
-		root, err := fixture.ModuleRoot()
-		if err != nil {
-			return nil, err
-		}
-		path, from = filepath.Join(root, "snapshots", "production.snap"), "the default production snapshot"
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			return nil, nil
-		}
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("production snapshot %s (%s): %w; write it with migrate snapshot --out on production", path, from, err)
-	}
-	s, err := snapshot.Parse(b)
-	if err != nil {
-		return nil, fmt.Errorf("production snapshot %s is not a snapshot: %w; write it with migrate snapshot --out on production", path, err)
-	}
-	return s, nil
 }

@@ -40,6 +40,13 @@ func (r *recorder) Fatalf(format string, args ...any) {
 	runtime.Goexit()
 }
 
+// Failed reports whether Rehearse reported a failure.
+func (r *recorder) Failed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.errors) > 0
+}
+
 func (r *recorder) Logf(string, ...any) {}
 func (r *recorder) Log(...any)          {}
 
@@ -111,12 +118,22 @@ func TestRehearseCatchesNonIdempotentPatch(t *testing.T) {
 	flagUpdate(t, true)
 	r := rehearse(t, patch.Set{Patches: []patch.Patch{p}}, migtest.Golden(golden))
 	flagUpdate(t, false)
-	if !strings.Contains(strings.Join(r.errors, "\n"), "idempotency") {
+	msg := strings.Join(r.errors, "\n")
+	if !strings.Contains(msg, "idempotency") {
 		t.Errorf("a patch that inserts on every run passed the idempotency check: %q", r.errors)
 	}
-	r = rehearse(t, patch.Set{Patches: []patch.Patch{p}}, migtest.Golden(golden), migtest.Skip(migtest.Idempotency))
+	// The crash after its last statement (at the patch log) runs it twice too.
+	if !strings.Contains(msg, "crash after the last statement") || !strings.Contains(msg, "rows tabToDo") {
+		t.Errorf("the crash at the patch log did not catch the second insert: %q", r.errors)
+	}
+	if !strings.Contains(msg, "not writing golden") {
+		t.Errorf("-update did not refuse to bless the failing rehearsal: %q", r.errors)
+	}
+	flagUpdate(t, true)
+	r = rehearse(t, patch.Set{Patches: []patch.Patch{p}}, migtest.Golden(golden), migtest.Skip(migtest.Idempotency, migtest.CrashResume))
+	flagUpdate(t, false)
 	if len(r.errors) > 0 {
-		t.Errorf("with the check off: %q", r.errors)
+		t.Errorf("with the checks off: %q", r.errors)
 	}
 }
 

@@ -26,8 +26,9 @@ const (
 	// instead of its own; rehearsals then compare the schema and each
 	// patch's declared row changes (CompareRowChanges).
 	EnvFixture = "MIGTEST_FIXTURE"
-	// EnvProduction is a production profile (a migrate snapshot of
-	// production) rehearsals read instead of snapshots/production.snap.
+	// EnvProduction is a production profile (the output of `migrate
+	// snapshot` on production: schema and row counts) every rehearsal's
+	// lint and duration estimate read, instead of snapshots/production.snap.
 	EnvProduction = "MIGTEST_PRODUCTION"
 	// EnvCache is the directory of the restored-fixture cache.
 	EnvCache = "MIGTEST_CACHE"

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/migtest/migtest/migtest/internal/patchrt"
 )
 
 // Batch describes a data migration over a table, walked by its primary key
@@ -231,6 +233,10 @@ func (pc *Context) startWalk(ctx context.Context, b Batch) (*batchWalk, error) {
 		w.b.MinSize = min(w.b.MinSize, w.b.MaxSize)
 		w.b.Size = min(w.b.Size, w.b.MaxSize)
 		pc.Log.Info("chunk size capped by the server's transaction limits", "batch", b.Name, "max_rows", w.b.MaxSize)
+	}
+	if c := patchrt.ChunkCap(ctx); c > 0 { // a rehearsal's crash-resume runs: four chunks or more, on a small fixture too
+		w.b.MaxSize = max(min(w.b.MaxSize, c, int(w.total/4)), w.b.MinSize)
+		w.b.Size = min(w.b.Size, w.b.MaxSize)
 	}
 	order := make([]string, len(keys))
 	for i, k := range keys {
@@ -505,11 +511,13 @@ func (pc *Context) runChunk(ctx context.Context, tx *DB, b Batch, keys []keyCol,
 		if _, err := tx.Exec(ctx, "SAVEPOINT migtest_row"); err != nil {
 			return changed, rowErrs, fmt.Errorf("batch %s: savepoint: %w", b.Name, err)
 		}
+		mark := patchrt.Mark(ctx)
 		if err := callRow(ctx, b.Row, tx, r); err != nil {
 			if ctx.Err() != nil {
 				return changed, rowErrs, ctx.Err()
 			}
 			rowErrs++
+			patchrt.CountAgainst(ctx, mark, fmt.Sprintf("batch %s: MaxErrors %d", b.Name, b.MaxErrors))
 			pc.Log.Warn("row failed", "batch", b.Name, "table", b.Table, "key", r.Key, "err", err)
 			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT migtest_row"); err != nil {
 				return changed, rowErrs, fmt.Errorf("batch %s: rollback to savepoint: %w", b.Name, err)

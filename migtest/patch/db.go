@@ -36,10 +36,15 @@ func (d *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, e
 	if err := d.before(ctx, query); err != nil {
 		return nil, err
 	}
+	var r sql.Result
+	var err error
 	if d.tx != nil {
-		return d.tx.ExecContext(ctx, query, args...)
+		r, err = d.tx.ExecContext(ctx, query, args...)
+	} else {
+		r, err = d.db.ExecContext(ctx, query, args...)
 	}
-	return d.db.ExecContext(ctx, query, args...)
+	patchrt.Failed(ctx, query, err)
+	return r, err
 }
 
 // Query runs a statement that returns rows. The caller closes the rows.
@@ -47,16 +52,23 @@ func (d *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 	if err := d.before(ctx, query); err != nil {
 		return nil, err
 	}
+	var rows *sql.Rows
+	var err error
 	if d.tx != nil {
-		return d.tx.QueryContext(ctx, query, args...)
+		rows, err = d.tx.QueryContext(ctx, query, args...)
+	} else {
+		rows, err = d.db.QueryContext(ctx, query, args...)
 	}
-	return d.db.QueryContext(ctx, query, args...)
+	patchrt.Failed(ctx, query, err)
+	return rows, err
 }
 
 // Row is the result of QueryRow, like *sql.Row.
 type Row struct {
-	row *sql.Row
-	err error
+	row   *sql.Row
+	err   error
+	ctx   context.Context
+	query string
 }
 
 // Scan copies the row's columns into dest, as (*sql.Row).Scan; it returns
@@ -65,7 +77,9 @@ func (r *Row) Scan(dest ...any) error {
 	if r.err != nil {
 		return r.err
 	}
-	return r.row.Scan(dest...)
+	err := r.row.Scan(dest...)
+	patchrt.Failed(r.ctx, r.query, err)
+	return err
 }
 
 // QueryRow runs a statement expected to return at most one row.
@@ -74,9 +88,9 @@ func (d *DB) QueryRow(ctx context.Context, query string, args ...any) *Row {
 		return &Row{err: err}
 	}
 	if d.tx != nil {
-		return &Row{row: d.tx.QueryRowContext(ctx, query, args...)}
+		return &Row{row: d.tx.QueryRowContext(ctx, query, args...), ctx: ctx, query: query}
 	}
-	return &Row{row: d.db.QueryRowContext(ctx, query, args...)}
+	return &Row{row: d.db.QueryRowContext(ctx, query, args...), ctx: ctx, query: query}
 }
 
 // Begin starts a transaction; the returned DB runs its statements in it and

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/migtest/migtest/migtest/internal/patchrt"
 	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
@@ -59,6 +60,7 @@ func (pc *Context) alter(ctx context.Context, table, spec string) error {
 		if alg != "" {
 			q += ", ALGORITHM=" + alg
 		}
+		mark := patchrt.Mark(ctx)
 		_, err := pc.DB.Exec(ctx, q)
 		if err == nil {
 			used := alg
@@ -71,6 +73,7 @@ func (pc *Context) alter(ctx context.Context, table, spec string) error {
 		if !algorithmUnsupported(err) {
 			return fmt.Errorf("%s: %w", q, err)
 		}
+		patchrt.CountAgainst(ctx, mark, "the helper tries the next ALGORITHM") // tried on purpose, not swallowed
 		pc.Log.Debug("algorithm not supported, trying the next", "table", table, "algorithm", alg, "err", err)
 		lastErr = err
 	}
@@ -160,9 +163,11 @@ const (
 )
 
 // AddIndex adds an index of kind (Unique or NonUnique) named index on
-// columns of table, unless the table has an index of that name:
+// columns of table, unless the table has an index of that name. A column
+// may carry a prefix length, "town(20)", for a text or long varchar column:
 //
 //	pc.AddIndex(ctx, "tabCustomer", "territory", patch.NonUnique, "territory")
+//	pc.AddIndex(ctx, "tabAddress", "town", patch.NonUnique, "town(20)")
 func (pc *Context) AddIndex(ctx context.Context, table, index string, kind IndexKind, columns ...string) error {
 	if len(columns) == 0 {
 		return fmt.Errorf("add index %s.%s: no columns given", table, index)
@@ -176,7 +181,7 @@ func (pc *Context) AddIndex(ctx context.Context, table, index string, kind Index
 	}
 	cols := make([]string, len(columns))
 	for i, c := range columns {
-		cols[i] = QuoteIdent(c)
+		cols[i] = indexPart(c)
 	}
 	add := "ADD INDEX "
 	if kind == Unique {

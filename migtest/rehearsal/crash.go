@@ -18,17 +18,18 @@ var errCrash = errors.New("migtest: injected crash")
 // neither the patch's statements nor the runner's own log writes, as when
 // the process dies or the connection is lost. Closing the pool closes the
 // real connections, so the server releases the runner's lock.
-func crashDB(cfg *mysql.Config, crashed *atomic.Bool) (*sql.DB, error) {
+func crashDB(cfg *mysql.Config, crashed, armed *atomic.Bool) (*sql.DB, error) {
 	base, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(&crashConnector{base: base, crashed: crashed}), nil
+	return sql.OpenDB(&crashConnector{base: base, crashed: crashed, armed: armed}), nil
 }
 
 type crashConnector struct {
 	base    driver.Connector
 	crashed *atomic.Bool
+	armed   *atomic.Bool // set: the next statement runs, and then the crash
 }
 
 func (c *crashConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -39,7 +40,7 @@ func (c *crashConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &crashConn{Conn: conn, crashed: c.crashed}, nil
+	return &crashConn{Conn: conn, crashed: c.crashed, armed: c.armed}, nil
 }
 
 func (c *crashConnector) Driver() driver.Driver { return c.base.Driver() }
@@ -47,7 +48,14 @@ func (c *crashConnector) Driver() driver.Driver { return c.base.Driver() }
 // crashConn forwards to the driver's connection until the crash.
 type crashConn struct {
 	driver.Conn
-	crashed *atomic.Bool
+	crashed, armed *atomic.Bool
+}
+
+// fire crashes after a statement that ran while armed.
+func (c *crashConn) fire() {
+	if c.armed.Load() {
+		c.crashed.Store(true)
+	}
 }
 
 func (c *crashConn) check() error {
@@ -79,13 +87,14 @@ func (c *crashConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.
 	if err != nil {
 		return nil, err
 	}
-	return &crashTx{Tx: tx, crashed: c.crashed}, nil
+	return &crashTx{Tx: tx, crashed: c.crashed, armed: c.armed}, nil
 }
 
 func (c *crashConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
+	defer c.fire()
 	return c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
 }
 
@@ -93,6 +102,7 @@ func (c *crashConn) QueryContext(ctx context.Context, query string, args []drive
 	if err := c.check(); err != nil {
 		return nil, err
 	}
+	defer c.fire()
 	return c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
 }
 
@@ -122,7 +132,7 @@ func (c *crashConn) CheckNamedValue(nv *driver.NamedValue) error {
 // with the transaction of a lost connection).
 type crashTx struct {
 	driver.Tx
-	crashed *atomic.Bool
+	crashed, armed *atomic.Bool
 }
 
 func (t *crashTx) Commit() error {
@@ -130,5 +140,9 @@ func (t *crashTx) Commit() error {
 		_ = t.Tx.Rollback()
 		return errCrash
 	}
-	return t.Tx.Commit()
+	err := t.Tx.Commit()
+	if t.armed.Load() {
+		t.crashed.Store(true)
+	}
+	return err
 }

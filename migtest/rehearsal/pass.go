@@ -295,7 +295,7 @@ func (p *pass) upWithCrash(ctx context.Context, set patch.Set, hook migrate.Stat
 		crashed.Store(true)
 	}
 	t0 := time.Now()
-	cdb, err := crashDB(p.r.conn(p.name), &crashed)
+	cdb, err := crashDB(p.r.conn(p.name), &crashed, new(atomic.Bool))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -411,17 +411,6 @@ func BigFixture(path string) bool {
 	return err == nil && st.Size() >= BigFixtureBytes
 }
 
-// RowCounts returns the row counts of s by table, or nil for a nil s.
-func RowCounts(s *snapshot.Snapshot) map[string]int64 {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]int64, len(s.Tables))
-	for _, t := range s.Tables {
-		m[t.Name] = t.Rows
-	}
-	return m
-}
 
 // heartbeat logs a line every progress.Interval while what runs (when
 // progress is on): the elapsed time and the statement running, so a long

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -85,9 +84,15 @@ type Report struct {
 	Lint []ddllint.Finding
 	// Load is what the workload saw per patch (with Config.Load).
 	Load []PatchLoad
+	// Findings are Lint with the patch of each statement and its
+	// Allowance; an error finding without one is also in Problems.
+	Findings []Finding
 	// Problems are the failed idempotency and crash-resume checks, one line
 	// (or block) each; empty when all passed.
 	Problems []string
+	// Crashes are the crash-resume check's crash points: where each fell
+	// and whether the patch resumed.
+	Crashes []CrashPoint
 }
 
 // Run rehearses cfg. An error means the rehearsal could not be done (no
@@ -124,34 +129,27 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	var count atomic.Int64
 	tm := newTimer()
-	var lint *ddllint.Linter
-	if cfg.Lint {
-		var opts []ddllint.Option
-		if cfg.ProductionRows != nil {
-			opts = append(opts, ddllint.WithRowCounts(cfg.ProductionRows))
-		}
-		if lint, err = ddllint.New(ctx, db, name, opts...); err != nil {
-			return rep, fmt.Errorf("ddl lint: %w", err)
-		}
-		defer lint.Close()
+	lint, closeLint, err := lintHook(ctx, cfg, db, name, rep)
+	if err != nil {
+		return rep, err
 	}
-	var lintMu sync.Mutex
+	defer closeLint()
+	underTest, _ := cfg.Set.Lookup(cfg.PatchID)
+	where, err := whereCounts(ctx, db, underTest)
+	if err != nil {
+		return rep, err
+	}
 	load, err := r.startLoad(ctx, name)
 	if err != nil {
 		return rep, err
 	}
-	res, err := r.up(ctx, db, target, func(ctx context.Context, q string) error {
+	obs := &patchrt.Observer{}
+	res, err := r.up(patchrt.WithObserver(ctx, obs), db, target, func(ctx context.Context, q string) error {
 		count.Add(1)
 		if load != nil {
 			_ = load.hook(ctx, q)
 		}
-		if lint != nil {
-			if fs := lint.Check(ctx, q); len(fs) > 0 {
-				lintMu.Lock()
-				rep.Lint = append(rep.Lint, fs...)
-				lintMu.Unlock()
-			}
-		}
+		lint(ctx, q)
 		return tm.hook(ctx, q)
 	})
 	if err != nil {
@@ -160,6 +158,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if load != nil {
 		rep.Load = load.finish(target)
 	}
+	rep.Problems = append(rep.Problems, swallowedProblems(obs)...)
+	rep.Problems = append(rep.Problems, lintProblems(cfg.Set, rep.Findings)...)
 	rep.Statements = int(count.Load())
 	durations := map[string]time.Duration{}
 	for _, p := range res.Patches {
@@ -174,9 +174,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, err
 	}
 	rep.Changes = snapshot.Compare(rep.Before, rep.After)
-	if cfg.Compare == config.CompareRowChanges && cfg.PatchID != "" {
-		p, _ := cfg.Set.Lookup(cfg.PatchID)
-		rep.Problems = append(rep.Problems, CheckRows(p, rep.Before, rep.After)...)
+	if cfg.PatchID != "" { // on every fixture: a declared change that did not happen fails the first -update too
+		rep.Problems = append(rep.Problems, checkDeclaredRows(underTest, rep.Before, rep.After, where)...)
 	}
 	if cfg.Check != nil {
 		cfg.Check(db)
@@ -209,7 +208,7 @@ func Split(set patch.Set, id string) (before, target patch.Set, err error) {
 			return before, target, nil
 		}
 	}
-	return before, target, fmt.Errorf("patch %s is not in the patch set; check the ID", id)
+	return before, target, fmt.Errorf("patch %s is not in the patch set: add it to the Set in patches/patches.go (after the last patch), and rebuild a prebuilt migrate/migtest binary (make build); or check the ID", id)
 }
 
 type run struct {
@@ -264,7 +263,7 @@ func (r *run) fresh(ctx context.Context) (*sql.DB, string, error) {
 }
 
 func (r *run) up(ctx context.Context, db *sql.DB, set patch.Set, hook migrate.StatementHook) (*migrate.UpResult, error) {
-	opts := []migrate.Option{migrate.WithLogger(r.cfg.Logger)}
+	opts := []migrate.Option{migrate.WithLogger(logFor(ctx, r.cfg.Logger))}
 	if hook != nil {
 		opts = append(opts, migrate.WithStatementHook(hook))
 	}
@@ -300,6 +299,7 @@ func applied(ctx context.Context, db *sql.DB, set patch.Set) ([]string, error) {
 // patch under test's function (every patch's, for a whole set) once more
 // changes nothing, so a patch is safe to retry after a failure.
 func (r *run) checkIdempotent(ctx context.Context, db *sql.DB, name string, target patch.Set, rep *Report) error {
+	ctx = quietly(ctx)
 	res, err := r.up(ctx, db, target, nil)
 	if err != nil {
 		return fmt.Errorf("idempotency: a second up: %w", err)
@@ -315,10 +315,14 @@ func (r *run) checkIdempotent(ctx context.Context, db *sql.DB, name string, targ
 		if r.cfg.PatchID != "" && p.ID != r.cfg.PatchID {
 			continue
 		}
-		pc := patchrt.NewContext[*patch.Context](p.ID, pdb, patchrt.Config{Logger: r.cfg.Logger})
-		if err := p.Run(ctx, pc); err != nil {
+		pc := patchrt.NewContext[*patch.Context](p.ID, pdb, patchrt.Config{Logger: logFor(ctx, r.cfg.Logger)})
+		obs := &patchrt.Observer{}
+		if err := p.Run(patchrt.WithObserver(patchrt.ContextWithID(ctx, p.ID), obs), pc); err != nil {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("idempotency: running patch %s once more failed: %v; a patch must be safe to run again after a failure", p.ID, err))
 			return nil
+		}
+		for _, sw := range swallowedProblems(obs) {
+			rep.Problems = append(rep.Problems, "idempotency: running the patch once more: "+sw)
 		}
 	}
 	return r.same(ctx, db, name, rep, "idempotency: after running the patch's function once more")
@@ -328,6 +332,9 @@ func (r *run) checkIdempotent(ctx context.Context, db *sql.DB, name string, targ
 // compares with a clean run. The set's hooks are left out of these runs so
 // that only the patches' own statements count.
 func (r *run) checkCrashResume(ctx context.Context, before, target patch.Set, rep *Report) error {
+	// Batches run in small chunks here, so that a crash can land between
+	// two committed chunks on a small fixture too.
+	ctx = patchrt.WithChunkCap(quietly(ctx), chunkCap(rep.Before))
 	noHooks := patch.Set{Patches: target.Patches}
 	prepare := func() (*sql.DB, string, error) {
 		db, name, err := r.fresh(ctx)
@@ -354,60 +361,15 @@ func (r *run) checkCrashResume(ctx context.Context, before, target patch.Set, re
 		return err
 	}
 	total := int(n.Load())
-	for _, k := range CrashPoints(total, r.cfg.CrashPoints) {
+	// The crash points, and one past the last statement: the patch has
+	// done its work, the runner's patch-log write is what fails.
+	for _, k := range append(CrashPoints(total, r.cfg.CrashPoints), total+1) {
 		db, name, err := prepare()
 		if err != nil {
 			return fmt.Errorf("crash-resume: %w", err)
 		}
-		what := fmt.Sprintf("crash-resume: crash at statement %d of %d, then up", k, total)
-		// The crashed run gets its own pool; from the k-th statement of the
-		// patches on, every statement on it fails, the runner's included.
-		var crashed atomic.Bool
-		cdb, err := crashDB(r.conn(name), &crashed)
-		if err != nil {
+		if err := r.crashAt(ctx, k, total, noHooks, db, name, want, rep); err != nil {
 			return err
-		}
-		var i atomic.Int64
-		var hit atomic.Value // the patch the crash hit
-		res, err := r.up(ctx, cdb, noHooks, func(ctx context.Context, _ string) error {
-			if int(i.Add(1)) >= k && !crashed.Load() {
-				hit.Store(migrate.PatchID(ctx))
-				crashed.Store(true)
-			}
-			if crashed.Load() {
-				return errCrash
-			}
-			return nil
-		})
-		cdb.Close()
-		if !crashed.Load() {
-			// Adaptive batches may run fewer statements than the clean run
-			// did; a crash point past the end is no finding.
-			r.cfg.Logger.Info("crash point not reached: the run had fewer statements", "crash_at", k, "ran", i.Load())
-			continue
-		}
-		if !errors.Is(err, errCrash) {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: the run did not fail after the crash (err: %v)", what, err))
-			continue
-		}
-		if id, _ := hit.Load().(string); res != nil {
-			for _, p := range res.Patches {
-				if p.ID == id && !p.RunFailed() {
-					rep.Problems = append(rep.Problems, fmt.Sprintf("%s: patch %s returned success although its statements failed; a patch must not swallow errors", what, id))
-				}
-			}
-		}
-		if _, err := r.up(ctx, db, noHooks, nil); err != nil {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: the second up failed: %v; the patch cannot resume", what, err))
-			continue
-		}
-		got, err := snapshot.Take(ctx, db, name)
-		if err != nil {
-			return err
-		}
-		got.Patches = want.Patches
-		if d := snapshot.Compare(want, got); !d.Empty() {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: the database differs from a clean run's (- clean, + resumed):\n%s", what, d.String()))
 		}
 	}
 	return nil

@@ -30,6 +30,8 @@ type Change struct {
 	// name (with the body on the following lines); Old is empty for an
 	// addition, New for a removal.
 	Old, New string
+	// To is the new name of a renamed column (then Name is the old one).
+	To string
 }
 
 // String is the change on one line, e.g.
@@ -49,7 +51,17 @@ func (c Change) String() string {
 	case Removed:
 		return "- " + c.Kind + " " + c.Name
 	case RowsChanged:
+		if c.Old == "" {
+			return "rows " + c.Name + " 0 → " + c.New + " (new table)"
+		}
 		return "rows " + c.Name + " " + c.Old + " → " + c.New
+	}
+	if c.To != "" {
+		s := "~ " + c.Kind + " " + c.Name + " renamed to " + c.To
+		if c.Old != c.New {
+			s += ": " + changeText(c.Old, c.New)
+		}
+		return s
 	}
 	if c.Kind == "table" {
 		return "~ table " + c.Name + ": " + optionsChange(c.Old, c.New)
@@ -261,7 +273,9 @@ func (d *differ) table(x, y Table) {
 	outer := d.prefix
 	d.prefix = ident(y.Name) + "."
 	defer func() { d.prefix = outer }()
+	from := len(d.changes)
 	compareNamed(d, "column", x.Columns, y.Columns, func(c Column) string { return c.Name }, Column.def, nil, nil)
+	d.renames(from, x.Columns, y.Columns)
 	if xo, yo := commonOrder(x.Columns, y.Columns); !slices.Equal(xo, yo) {
 		d.changes = append(d.changes, Change{Op: Changed, Kind: "column order", Name: ident(y.Name),
 			Old: strings.Join(xo, ", "), New: strings.Join(yo, ", ")})
@@ -279,6 +293,9 @@ func (d *differ) table(x, y Table) {
 		default:
 			d.changes = append(d.changes, Change{Op: Changed, Kind: "partitioning", Name: ident(y.Name), Old: xp, New: yp})
 		}
+	}
+	if x.Rows < 0 && y.Rows >= 0 && len(x.Columns) == 0 { // a new table: its count, so a reviewer sees it
+		d.rows = append(d.rows, Change{Op: RowsChanged, Kind: "table", Name: ident(y.Name), New: strconv.FormatInt(y.Rows, 10)})
 	}
 	if x.Rows >= 0 && y.Rows >= 0 && x.Rows != y.Rows {
 		d.rows = append(d.rows, Change{Op: RowsChanged, Kind: "table", Name: ident(y.Name),

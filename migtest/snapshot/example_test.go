@@ -39,5 +39,6 @@ patch v1_0.add_custom_region
 	// + column tabNew.id int NOT NULL
 	// + patch v1_0.add_custom_region
 	// rows tabCustomer 1000 → 1005
+	// rows tabNew 0 → 0 (new table)
 	// schema unchanged: false
 }

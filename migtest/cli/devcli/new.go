@@ -36,8 +36,14 @@ It refuses an ID that exists already.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(env.Stdout(), "created %s (registered last in %s)\nnext: write the patch, then: go test ./%s -update && git add %s %s\n",
-				path, filepath.Join(dir, "patches.go"), path, path, golden)
+			fmt.Fprintf(env.Stdout(), "created %s (registered last in %s)\nnext: write the patch, then: go test ./%s -update\n"+
+				"  that writes %s: the patch's change list (schema delta, row counts, patch log), only when every check passes\n",
+				path, filepath.Join(dir, "patches.go"), path, golden)
+			if whole, test := wholeSetGolden(dir); whole != "" {
+				fmt.Fprintf(env.Stdout(), "the whole set's golden %s changes too (it holds the full schema): go test ./%s -run '^%s$' -update\n", whole, filepath.ToSlash(filepath.Clean(dir)), test)
+				golden += " " + whole
+			}
+			fmt.Fprintf(env.Stdout(), "review with git diff, then: git add %s %s\n", path, golden)
 			return nil
 		},
 	}
@@ -236,11 +242,34 @@ import (
 func TestMain(m *testing.M) { servertest.Main(m) }
 
 // TestRehearse restores the fixture, runs every patch before this one, then
-// this one, and diffs the result against {{.Golden}}
-// (go test -update writes it; review it in the pull request).
+// this one, and compares what it changed with its change list in
+// {{.Golden}}
+// (go test -update writes it once every check passes; review it in the pull
+// request). It fails on a swallowed error, a DDL lint error (judged by
+// snapshots/production.snap), a declared Rows change that did not happen,
+// and a patch that is not idempotent or does not resume after a crash.
 func TestRehearse(t *testing.T) {
 	migtest.Rehearse(t, patches.Set, migtest.Patch({{.Pkg}}.Patch.ID), migtest.Check(func(t testing.TB, db *sql.DB) {
 		// Assertions on the migrated data, e.g. every row got its new value.
 	}))
 }
 `
+
+// wholeSetGolden finds the whole set's golden in the tests of the set's
+// directory (a migtest.Golden("...") in a test without migtest.Patch), and
+// the test's name.
+var goldenCall = regexp.MustCompile(`func (Test\w+)\(t \*testing\.T\) \{\s*migtest\.Rehearse\(t, \w+\.Set, migtest\.Golden\("([^"]+)"\)`)
+
+func wholeSetGolden(dir string) (golden, test string) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if m := goldenCall.FindSubmatch(b); m != nil {
+			return string(m[2]), string(m[1])
+		}
+	}
+	return "", ""
+}

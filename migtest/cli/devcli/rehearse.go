@@ -6,14 +6,14 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/migtest/migtest/migtest/cli"
 	"github.com/migtest/migtest/migtest/config"
+	"github.com/migtest/migtest/migtest/fixture"
+	"github.com/migtest/migtest/migtest/internal/fsutil"
 	"github.com/migtest/migtest/migtest/rehearsal"
-	"github.com/migtest/migtest/migtest/runbook"
 	"github.com/migtest/migtest/migtest/server"
 	"github.com/migtest/migtest/migtest/snapshot"
 	"github.com/migtest/migtest/migtest/upgrade"
@@ -28,16 +28,23 @@ func rehearseCommand(env *cli.Env) *cobra.Command {
 		Long: `rehearse does what a patch's _test.go does, outside go test: it starts a
 disposable MariaDB (--provider), restores --fixture, runs the patch set (up to
 --patch, if given), prints what changed, and compares the result with --golden
-(--update writes it). It also checks that a second run changes nothing and
-that a run failed at a few statements resumes to the same result. With a
-fixture other than the golden's (MIGTEST_FIXTURE, a production-sized dump),
-only the schema is compared. A production-sized fixture (4 MiB and up) is
-rehearsed in one pass: restored once, the patches run in order with a
-snapshot and timing after each, one crash injected inside the largest batch
-and resumed, and a second up that must do nothing; the pass is stored in
-the pass cache (MIGTEST_CACHE/passes), where the go test rehearsals of the
-same fixture find it. --full-checks runs every check per patch instead.
-Exit 4 on a mismatch or a failed check.
+(--update writes it, only when every check passed). With --patch the golden is
+that patch's change list (snapshots/patches/<version>/<pkg>/TestRehearse.snap,
+as go test writes it); without, the whole set's full schema
+(snapshots/demo-site.snap in the example). It also checks that a second run
+changes nothing, that a run failed at a few statements (inside a batch too)
+resumes to the same result, that no patch swallowed a failed statement, that
+each patch's declared Rows happened, and lints the DDL against the production
+profile (--estimate, MIGTEST_PRODUCTION, or production.snap in snapshots/): an
+error finding fails unless the patch's Allow acknowledges it. With a fixture
+other than the golden's (MIGTEST_FIXTURE, a production-sized dump), only the
+schema is compared. A production-sized fixture (4 MiB and up) is rehearsed
+in one pass: restored once, the patches run in order with a snapshot and
+timing after each, one crash injected inside the largest batch and resumed,
+and a second up that must do nothing; the pass is stored in the pass cache
+(MIGTEST_CACHE/passes), where the go test rehearsals of the same fixture
+find it. --full-checks runs every check per patch instead. Exit 4 on a
+mismatch or a failed check.
 
 With --image (a server version: make images builds them) it rehearses a
 server upgrade too: before any patch runs, it restores the fixture on the
@@ -46,6 +53,7 @@ prints what the version change itself changed (column types, defaults,
 collations, sql_mode); a fixture the new server cannot hold (a newer
 collation or type) fails with one line naming it.`,
 		Example: `  migtest rehearse --fixture fixtures/demo-site.sql.gz --golden snapshots/demo-site.snap
+  migtest rehearse --fixture fixtures/demo-site.sql.gz --patch v1_0.add_custom_region --golden snapshots/patches/v1_0/addcustomregion/TestRehearse.snap --summary rehearsal.md
   migtest rehearse --fixture prod-2026-11.sql.gz --golden snapshots/demo-site.snap --schema-only
   migtest rehearse --fixture old.sql.gz --from-image migtest/mariadb:10.5 --image migtest/mariadb:11.8`,
 		Args: cobra.NoArgs,
@@ -54,10 +62,11 @@ collation or type) fails with one line naming it.`,
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		schemaOnly, _ := cmd.Flags().GetBool("schema-only")
 		estimate, _ := cmd.Flags().GetString("estimate")
+		summary, _ := cmd.Flags().GetString("summary")
 		load, _ := cmd.Flags().GetBool("load")
 		full, _ := cmd.Flags().GetBool("full-checks")
 		return rehearse(cmd.Context(), env, rehearseOpts{server: *provider, fromImage: fromImage, fixture: fixtureFile, golden: goldenFile(golden), patchID: patchID, update: update,
-			idem: !noIdem, crash: !noCrash, schemaOnly: schemaOnly, estimate: estimate, load: load, fullChecks: full})
+			idem: !noIdem, crash: !noCrash, schemaOnly: schemaOnly, estimate: estimate, summary: summary, load: load, fullChecks: full})
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&fixtureFile, "fixture", "", "fixture `FILE` to restore (.sql or .sql.gz; default MIGTEST_FIXTURE)")
@@ -67,10 +76,11 @@ collation or type) fails with one line naming it.`,
 	fl.BoolVar(&noIdem, "no-idempotency", false, "skip the second-run checks")
 	fl.BoolVar(&noCrash, "no-crash-resume", false, "skip the crash-and-resume checks")
 	fl.Bool("schema-only", false, "compare only the schema with the golden; check row counts by the patches' declared Rows")
-	fl.String("estimate", "", "a snapshot `FILE` of production: estimate each patch's duration there from this rehearsal's timing")
+	fl.String("estimate", "", "production profile `FILE` (migrate snapshot on production) for the lint's severity and the duration estimate (default MIGTEST_PRODUCTION, else production.snap in snapshots/ when the project commits one)")
 	fl.Bool("full-checks", false, "on a production-sized fixture too, rehearse each patch on its own with every crash point (slow)")
 	fl.Bool("load", false, "run a synthetic application workload (reads and row locks by key) on the tables each patch writes, and report per patch the longest wait of an application statement and its p99")
 	fl.StringVar(&fromImage, "from-image", "", "with --image: the `IMAGE` of the server the fixture was taken on (default: the default server), for the upgrade report")
+	fl.String("summary", "", "write the rehearsal's summary as Markdown to `FILE`, for a pull request (changes, lint findings, crash points, timing, production estimates)")
 	return cmd
 }
 
@@ -79,6 +89,7 @@ type rehearseOpts struct {
 	server                          serverFlags
 	fromImage                       string // --from-image: the old server of an upgrade
 	fixture, patchID, estimate      string
+	summary                         string
 	golden                          goldenFile
 	update, idem, crash, schemaOnly bool
 	load                            bool // --load: rehearse under a synthetic workload
@@ -106,39 +117,49 @@ func rehearse(ctx context.Context, env *cli.Env, o rehearseOpts) error {
 		return fmt.Errorf("rehearsal: %w", err)
 	}
 	out := env.Stdout()
-	fmt.Fprintf(out, "rehearsal of %s on %s (%s, %s): %d statements\n", label(o.patchID), o.fixture, srv.Provider(), srv.Version(), rep.Statements)
-	printReport(out, rep, o.estimate, prod)
+	sum := rehearsal.Summary{Label: label(o.patchID), Fixture: o.fixture, Server: srv.Provider() + ", " + srv.Version(),
+		Report: rep, Production: prod, ProductionFile: o.estimate}
+	fmt.Fprint(out, sum.Text())
 	if o.load {
 		fmt.Fprintln(out, "application waits under load:")
 		fmt.Fprint(out, rehearsal.LoadTable(rep.Load))
 	}
 	problems := append([]string{}, rep.Problems...)
-	p, err := o.golden.apply(out, rep.After, o.update, o.schemaOnly)
+	p, err := o.golden.apply(out, rep, o)
 	if err != nil {
 		return err
 	}
 	problems = append(problems, p...)
+	if o.summary != "" {
+		if err := fsutil.WriteFileAtomic(o.summary, []byte(sum.Markdown()), 0o644); err != nil {
+			return fmt.Errorf("--summary: %w", err)
+		}
+		fmt.Fprintf(out, "wrote summary %s\n", o.summary)
+	}
 	for _, p := range rep.Problems {
 		fmt.Fprintln(out, "FAIL "+p)
 	}
 	if len(problems) > 0 {
-		return cli.Exit(cli.ExitMismatch, fmt.Errorf("rehearsal failed: %s", problems[0]))
+		return cli.Exit(cli.ExitMismatch, fmt.Errorf("rehearsal failed: %s", firstLine(problems[0])))
 	}
 	fmt.Fprintln(out, "rehearsal passed")
 	return nil
 }
 
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
 // resolve checks the flags against each other and the files they name,
 // fills in the fixture from MIGTEST_FIXTURE, and reads --estimate's snapshot.
 func (o *rehearseOpts) resolve() (*snapshot.Snapshot, error) {
-	var prod *snapshot.Snapshot
-	if o.estimate != "" {
-		s, err := runbook.ReadSnapshot(o.estimate)
-		if err != nil {
-			return nil, usageErrorf("--estimate: %v", err)
-		}
-		prod = s
+	root, _ := fixture.ModuleRoot() // none outside a module: then only --estimate and MIGTEST_PRODUCTION
+	prod, file, err := rehearsal.Production(root, o.estimate)
+	if err != nil {
+		return nil, usageErrorf("--estimate: %v", err)
 	}
+	o.estimate = file
 	if o.fixture == "" {
 		o.fixture = config.Get(config.EnvFixture)
 	}
@@ -161,55 +182,56 @@ func (o *rehearseOpts) resolve() (*snapshot.Snapshot, error) {
 	return prod, nil
 }
 
-// printReport prints what the rehearsal changed, its lint findings, its
-// timing, and with a production snapshot each patch's estimated duration.
-func printReport(out io.Writer, rep *rehearsal.Report, estimate string, prod *snapshot.Snapshot) {
-	fmt.Fprintln(out, "changes:")
-	writeIndented(out, rep.Changes.String())
-	if len(rep.Lint) > 0 {
-		fmt.Fprintln(out, "ddl lint:")
-		for _, f := range rep.Lint {
-			fmt.Fprintln(out, "  "+f.String())
-		}
-	}
-	fmt.Fprintln(out, "timing:")
-	writeIndented(out, rehearsal.TimingTable(rep.Timing))
-	if prod != nil {
-		fmt.Fprintf(out, "estimated on %s (linear in the rows of the tables each patch writes):\n", estimate)
-		for _, e := range rehearsal.Estimates(rep.Timing, rep.Before, prod) {
-			fmt.Fprintf(out, "  %s: %s here × %.0f → about %s\n", e.ID, e.Measured.Round(time.Millisecond), e.Scale, e.Expected.Round(time.Second))
-		}
-	}
-}
-
 // goldenFile is --golden: none, or the file to compare with or write.
 type goldenFile string
 
-// apply writes the golden (update) or compares after with it, prints the
-// outcome, and returns the problem a mismatch is.
-func (g goldenFile) apply(out io.Writer, after *snapshot.Snapshot, update, schemaOnly bool) ([]string, error) {
+// apply writes the golden (update: only when every check passed) or
+// compares with it, prints the outcome, and returns the problem a mismatch
+// is. With --patch the golden is the patch's change list, as go test's.
+func (g goldenFile) apply(out io.Writer, rep *rehearsal.Report, o rehearseOpts) ([]string, error) {
 	golden := string(g)
 	switch {
 	case golden == "":
 		return nil, nil
-	case update:
-		if err := rehearsal.WriteGolden(golden, after); err != nil {
+	case o.update && len(rep.Problems) > 0:
+		return []string{"not writing golden " + golden + ": the rehearsal failed; --update writes a golden only when every check passes"}, nil
+	case o.update && o.patchID != "":
+		return nil, writeAndSay(out, golden, rehearsal.WriteChanges(golden, o.patchID, rep.Changes))
+	case o.update:
+		return nil, writeAndSay(out, golden, rehearsal.WriteGolden(golden, rep.After))
+	}
+	var lines []string
+	if o.patchID != "" {
+		m, err := rehearsal.CompareChanges(golden, rep.Changes, compareMode(o.schemaOnly))
+		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(out, "wrote golden %s\n", golden)
-		return nil, nil
+		lines = append(m.Lines, m.Words...)
+	} else {
+		d, err := rehearsal.CompareGolden(golden, rep.After, compareMode(o.schemaOnly))
+		if err != nil {
+			return nil, err
+		}
+		if s := d.String(); s != "" {
+			lines = strings.Split(s, "\n")
+		}
 	}
-	d, err := rehearsal.CompareGolden(golden, after, compareMode(schemaOnly))
-	if err != nil {
-		return nil, err
-	}
-	if d.Empty() {
+	if len(lines) == 0 {
 		fmt.Fprintf(out, "matches golden %s\n", golden)
 		return nil, nil
 	}
 	fmt.Fprintf(out, "differs from golden %s (- golden, + this run):\n", golden)
-	writeIndented(out, d.String())
+	writeIndented(out, strings.Join(lines, "\n"))
+	fmt.Fprintln(out, "if the change is intended, rewrite the golden with --update and review the diff; a patch missing from the golden's patch list belongs in patches/patches.go")
 	return []string{"the result differs from golden " + golden}, nil
+}
+
+func writeAndSay(out io.Writer, golden string, err error) error {
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "wrote golden %s: review it (git diff) before you commit it\n", golden)
+	return nil
 }
 
 func label(id string) string {
