@@ -411,7 +411,6 @@ func BigFixture(path string) bool {
 	return err == nil && st.Size() >= BigFixtureBytes
 }
 
-
 // heartbeat logs a line every progress.Interval while what runs (when
 // progress is on): the elapsed time and the statement running, so a long
 // statement without progress of its own still shows in a CI log.
