@@ -299,7 +299,7 @@ func Rehearse(t testing.TB, set patch.Set, opts ...Option) *Result {
 	rc := rehearsal.Config{
 		Set: set, PatchID: cfg.patchID, Fixture: fixturePath, Cache: cacheFor(srv),
 		Idempotency: cfg.idempotency, CrashResume: cfg.crashResume, CrashPoints: cfg.crashPoints,
-		Compare: compare, Lint: true, ProductionRows: rehearsal.RowCounts(prod), Logger: testLogger(t),
+		Compare: compare, Lint: true, ProductionRows: prod.RowCounts(), Logger: testLogger(t),
 	}
 	if cfg.load {
 		rc.Load = &rehearsal.Load{}

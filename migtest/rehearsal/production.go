@@ -41,15 +41,3 @@ func Production(root, file string) (*snapshot.Snapshot, string, error) {
 	}
 	return snap, path, nil
 }
-
-// RowCounts returns s's row counts by table (nil for a nil snapshot).
-func RowCounts(s *snapshot.Snapshot) map[string]int64 {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]int64, len(s.Tables))
-	for _, t := range s.Tables {
-		m[t.Name] = t.Rows
-	}
-	return m
-}

@@ -31,15 +31,3 @@ func ReadSnapshot(path string) (*snapshot.Snapshot, error) {
 	}
 	return s, nil
 }
-
-// RowCounts returns the row counts of s by table, or nil for a nil s.
-func RowCounts(s *snapshot.Snapshot) map[string]int64 {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]int64, len(s.Tables))
-	for _, t := range s.Tables {
-		m[t.Name] = t.Rows
-	}
-	return m
-}

@@ -246,7 +246,7 @@ func (rep *Report) finish(res *migrate.UpResult, runErr, verifyErr error) {
 // fill records tables and row counts before and after, and the changes.
 func (rep *Report) fill(before, after *snapshot.Snapshot) {
 	rep.TablesBefore, rep.TablesAfter = len(before.Tables), len(after.Tables)
-	rep.RowsBefore, rep.RowsAfter = RowCounts(before), RowCounts(after)
+	rep.RowsBefore, rep.RowsAfter = before.RowCounts(), after.RowCounts()
 	for _, l := range strings.Split(strings.TrimSpace(snapshot.Compare(before, after).String()), "\n") {
 		if l != "" {
 			rep.Changes = append(rep.Changes, l)

@@ -207,3 +207,17 @@ func (s *Snapshot) SchemaOnly() *Snapshot {
 	}
 	return &c
 }
+
+// RowCounts returns the row count of each table by name, or nil for a nil
+// s: what the DDL lint and the duration estimate read of a production
+// profile, and what up's report records before and after.
+func (s *Snapshot) RowCounts() map[string]int64 {
+	if s == nil {
+		return nil
+	}
+	m := make(map[string]int64, len(s.Tables))
+	for _, t := range s.Tables {
+		m[t.Name] = t.Rows
+	}
+	return m
+}

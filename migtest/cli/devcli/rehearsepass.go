@@ -47,11 +47,11 @@ func runRehearsal(ctx context.Context, env *cli.Env, o rehearseOpts, srv server.
 		}
 		return rehearsal.Run(ctx, rehearsal.Config{Load: load,
 			Set: env.Set(), PatchID: o.patchID, Fixture: o.fixture, Cache: cache,
-			Idempotency: o.idem, CrashResume: o.crash, Compare: compareMode(o.schemaOnly), Lint: true, ProductionRows: rehearsal.RowCounts(prod), Logger: env.Log(),
+			Idempotency: o.idem, CrashResume: o.crash, Compare: compareMode(o.schemaOnly), Lint: true, ProductionRows: prod.RowCounts(), Logger: env.Log(),
 		})
 	}
 	pr, err := rehearsal.StorePass(ctx, rehearsal.PassConfig{
-		Set: env.Set(), Fixture: o.fixture, Cache: cache, Lint: true, ProductionRows: rehearsal.RowCounts(prod), RowChanges: compareMode(o.schemaOnly) == config.CompareRowChanges,
+		Set: env.Set(), Fixture: o.fixture, Cache: cache, Lint: true, ProductionRows: prod.RowCounts(), RowChanges: compareMode(o.schemaOnly) == config.CompareRowChanges,
 		Crash: o.crash, SecondUp: o.idem, Logger: env.Log(), Progress: logp,
 	}, srv.Version())
 	if err != nil {
