@@ -27,17 +27,31 @@ func (d *differ) renames(from int, x, y []Column) {
 	drop := map[int]bool{}
 	for _, ri := range removed {
 		r := d.changes[ri]
+		best, bestScore := -1, 0
 		for _, ai := range added {
 			a := d.changes[ai]
 			if used[ai] {
 				continue
 			}
 			samePlace := pos(x, r.Name) >= 0 && pos(x, r.Name) == pos(y, a.Name)
-			if r.Old == a.New || (len(removed) == 1 && len(added) == 1 && samePlace) {
-				used[ai], drop[ai] = true, true
-				d.changes[ri] = Change{Op: Changed, Kind: "column", Name: r.Name, To: a.Name[len(d.prefix):], Old: r.Old, New: a.New}
-				break
+			equal := r.Old == a.New
+			if !equal && !(len(removed) == 1 && len(added) == 1 && samePlace) {
+				continue
 			}
+			// Among equal definitions, the one in the removed column's place
+			// (RENAME COLUMN keeps it), then the likest name.
+			score := 1 + commonPrefix(r.Name, a.Name)
+			if samePlace {
+				score += 1 << 16
+			}
+			if score > bestScore {
+				best, bestScore = ai, score
+			}
+		}
+		if best >= 0 {
+			a := d.changes[best]
+			used[best], drop[best] = true, true
+			d.changes[ri] = Change{Op: Changed, Kind: "column", Name: r.Name, To: a.Name[len(d.prefix):], Old: r.Old, New: a.New}
 		}
 	}
 	out := d.changes[:from]
@@ -47,4 +61,13 @@ func (d *differ) renames(from int, x, y []Column) {
 		}
 	}
 	d.changes = out
+}
+
+// commonPrefix is the length of the prefix a and b share.
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }
