@@ -154,6 +154,9 @@ func TestRehearseOnImage(t *testing.T) {
 		Run: func(ctx context.Context, pc *patch.Context) error {
 			return pc.ModifyColumn(ctx, "tabCustomer", "customer_name", "varchar(139) DEFAULT NULL")
 		},
+		// The shrink is the point of the test (the lint's per-version
+		// rebuild finding), not a mistake: acknowledged, as a patch would.
+		Allow: []patch.Allowance{{Rule: "lossy-type", Table: "tabCustomer", Why: "the test wants a type change that copies the table; no name is that long"}},
 	}
 	for _, c := range []struct{ image, server, says string }{
 		{"migtest/mariadb:11.8", "MariaDB 11.8", "copies the whole table online (ALGORITHM=COPY, LOCK=NONE on MariaDB 11.8"},
@@ -166,7 +169,7 @@ func TestRehearseOnImage(t *testing.T) {
 			golden := filepath.Join(t.TempDir(), "shrink.snap")
 			flagUpdate(t, true)
 			res := migtest.Rehearse(t, patch.Set{Patches: []patch.Patch{shrink}}, migtest.OnImage(c.image), migtest.Golden(golden),
-				migtest.WithoutCrashResumeCheck())
+				migtest.Skip(migtest.CrashResume))
 			flagUpdate(t, false)
 			if !strings.Contains(res.Server, strings.TrimPrefix(c.server, "MariaDB ")) {
 				t.Errorf("rehearsed on %s, want %s", res.Server, c.server)
