@@ -126,7 +126,13 @@ func (r *run) crashAt(ctx context.Context, k, total int, set patch.Set, db *sql.
 	var hit atomic.Value // the patch the crash hit
 	var pl place
 	cp := CrashPoint{At: k, Of: total}
+	// A batch looks up its next chunk's bound on another goroutine while a
+	// chunk runs, so the hook is called from two at once: pl and cp are
+	// guarded.
+	var mu sync.Mutex
 	res, err := r.up(ctx, cdb, set, func(ctx context.Context, q string) error {
+		mu.Lock()
+		defer mu.Unlock()
 		n := int(i.Add(1))
 		id := patchrt.IDFromContext(ctx)
 		switch {
@@ -148,6 +154,8 @@ func (r *run) crashAt(ctx context.Context, k, total int, set patch.Set, db *sql.
 		return nil
 	})
 	cdb.Close()
+	mu.Lock()
+	defer mu.Unlock()
 	if k > total {
 		cp.Where = "the patch log: the patch's work is done, recording it as done fails"
 	}
