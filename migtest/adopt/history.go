@@ -87,7 +87,7 @@ func readFlyway(ctx context.Context, db *sql.DB, table string, migs []sqlpatch.M
 	}
 	defer rows.Close()
 	out := map[string]*applied{}
-	var baseline []int64
+	var baseline string
 	for rows.Next() {
 		var ver, typ, by, on string
 		var sum sql.NullInt64
@@ -97,7 +97,7 @@ func readFlyway(ctx context.Context, db *sql.DB, table string, migs []sqlpatch.M
 		}
 		switch strings.ToUpper(typ) {
 		case "BASELINE", "SQL_BASELINE":
-			baseline = versionParts(ver)
+			baseline = ver
 			continue
 		case "DELETE", "UNDO_SQL":
 			delete(out, normal(ver))
@@ -108,9 +108,9 @@ func readFlyway(ctx context.Context, db *sql.DB, table string, migs []sqlpatch.M
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if baseline != nil {
+	if baseline != "" {
 		for _, m := range migs {
-			if !lessParts(baseline, versionParts(m.Version)) {
+			if !sqlpatch.VersionLess(baseline, m.Version) {
 				out[m.Version] = &applied{ok: true, baseline: true}
 			}
 		}
@@ -121,31 +121,6 @@ func readFlyway(ctx context.Context, db *sql.DB, table string, migs []sqlpatch.M
 // normal writes a Flyway version as sqlpatch does ("1_1" and "1.1" alike).
 func normal(v string) string { return strings.ReplaceAll(v, "_", ".") }
 
-func versionParts(v string) []int64 {
-	var out []int64
-	for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == '.' || r == '_' }) {
-		n, _ := strconv.ParseInt(p, 10, 64)
-		out = append(out, n)
-	}
-	return out
-}
-
-func lessParts(a, b []int64) bool {
-	for i := 0; i < max(len(a), len(b)); i++ {
-		var x, y int64
-		if i < len(a) {
-			x = a[i]
-		}
-		if i < len(b) {
-			y = b[i]
-		}
-		if x != y {
-			return x < y
-		}
-	}
-	return false
-}
-
 func sortVersions(vs []string) {
-	sort.Slice(vs, func(i, j int) bool { return lessParts(versionParts(vs[i]), versionParts(vs[j])) })
+	sort.Slice(vs, func(i, j int) bool { return sqlpatch.VersionLess(vs[i], vs[j]) })
 }

@@ -271,6 +271,20 @@ func digits(s string) bool {
 	return true
 }
 
+// VersionLess orders two versions as the tools do: part by part ("." or
+// "_" between parts), a missing part counting as 0 (1.0 = 1 < 1.0.1 < 1.1).
+func VersionLess(a, b string) bool { return less(versionParts(a), versionParts(b)) }
+
+// versionParts splits a version into its numbers.
+func versionParts(v string) []int64 {
+	var out []int64
+	for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == '.' || r == '_' }) {
+		n, _ := strconv.ParseInt(p, 10, 64)
+		out = append(out, n)
+	}
+	return out
+}
+
 // less orders Flyway versions as Flyway does: part by part, a missing part
 // counting as 0 (1.0 = 1 < 1.0.1 < 1.1).
 func less(a, b []int64) bool {
