@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -343,6 +344,10 @@ func TestTopologyGalera(t *testing.T) {
 		case <-time.After(90 * time.Second):
 			t.Fatal("up on the killed node did not return within 90s")
 		}
+		// The second up is the operator's retry once the cluster has
+		// evicted the dead node (evs.suspect_timeout): until then the
+		// survivors stall writes, and a retry then only times out.
+		waitClusterSize(t, h2, 2, time.Minute)
 		var logs logSink
 		m2 := newMigrator(t, h2, set, migrate.WithLockLease(5*time.Second), migrate.WithLogger(logs.logger()))
 		res, err := m2.Up(ctx, migrate.UpOptions{Wait: time.Minute})
@@ -371,4 +376,24 @@ func TestTopologyGalera(t *testing.T) {
 			t.Errorf("locked: %v", le)
 		}
 	})
+}
+
+// waitClusterSize waits until db's node is in a Primary component of n nodes.
+func waitClusterSize(t *testing.T, db *sql.DB, n int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		var name, size, status string
+		err := db.QueryRow("SHOW STATUS LIKE 'wsrep_cluster_size'").Scan(&name, &size)
+		if err == nil {
+			err = db.QueryRow("SHOW STATUS LIKE 'wsrep_cluster_status'").Scan(&name, &status)
+		}
+		if err == nil && size == strconv.Itoa(n) && status == "Primary" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the cluster did not re-form as a Primary component of %d nodes within %s (size %q, status %q, err %v)", n, timeout, size, status, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
