@@ -1,7 +1,9 @@
 package migtest
 
 import (
+	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -31,38 +33,67 @@ func runRehearsal(t testing.TB, rc rehearsal.Config, full bool, srv server.Serve
 	if full || !rehearsal.BigFixture(rc.Fixture) {
 		return rehearsal.Run(t.Context(), rc)
 	}
-	var err error
 	pc := rehearsal.PassConfig{Set: rc.Set, Fixture: rc.Fixture, Cache: rc.Cache, Lint: rc.Lint, ProductionRows: rc.ProductionRows,
 		RowChanges: rc.Compare == mtconfig.CompareRowChanges, Crash: rc.CrashResume, SecondUp: rc.Idempotency, Logger: rc.Logger}
 	if testing.Verbose() {
 		pc.Progress = progress.Log(rc.Logger, progress.Interval)
 	}
-	var pr *rehearsal.PassReport
-	from := "this process's pass"
-	if rc.Check != nil {
-		// The assertions need the live database right after the patch:
-		// a pass of this rehearsal's own, not shared.
-		target := rc.PatchID
-		if target == "" && len(rc.Set.Patches) > 0 {
-			target = rc.Set.Patches[len(rc.Set.Patches)-1].ID
-		}
-		pc.AfterPatch = func(id string, db *sql.DB) {
-			if id == target {
-				rc.Check(db)
-			}
-		}
-		pr, err = rehearsal.Pass(t.Context(), pc)
-	} else {
-		var cached bool
-		pr, cached, err = rehearsal.CachedPass(t.Context(), pc, srv.Version())
-		if cached {
-			from = "the pass cache (" + filepath.Join(fixture.CacheDir(), "passes") + ")"
-		}
-	}
+	pr, from, err := onePass(t, rc, pc, srv)
 	if err != nil {
 		return nil, err
 	}
 	t.Logf("rehearse %s: production-sized fixture %s (%s rows): one pass over the set, from %s; checks:\n%s\nper patch:\n%s",
 		label(rc.PatchID), pr.Fixture, fmt.Sprint(rehearsal.Rows(pr.Start)), from, indent(pr.ChecksTable()), indent(pr.PassTable(prod)))
 	return pr.Report(rc.PatchID)
+}
+
+// onePass gets the one pass over rc's set: from the pass cache (made by
+// this go test run's first rehearsal or by `migtest rehearse`), or run now
+// and cached. A rehearsal with Check assertions runs them on the database
+// the pass kept right after its patch, opened from the cache; where the
+// database cannot be kept (a server whose data directory is elsewhere, a
+// table InnoDB cannot transport), on a pass of its own. from says where
+// the pass came from.
+func onePass(t testing.TB, rc rehearsal.Config, pc rehearsal.PassConfig, srv server.Server) (*rehearsal.PassReport, string, error) {
+	ctx := t.Context()
+	cacheDir := filepath.Join(fixture.CacheDir(), "passes")
+	if rc.Check == nil {
+		pr, cached, err := rehearsal.CachedPass(ctx, pc, srv.Version(), rc.PatchID)
+		if cached {
+			return pr, "the pass cache (" + cacheDir + ")", err
+		}
+		return pr, "this process's pass", err
+	}
+	target := rc.PatchID
+	if target == "" {
+		target = rc.Set.Patches[len(rc.Set.Patches)-1].ID
+	}
+	pr, db, cached, err := rehearsal.CachedPassAt(ctx, pc, srv.Version(), rc.PatchID)
+	if errors.Is(err, fixture.ErrNoCheckpoint) {
+		// The assertions need the live database right after the patch: a
+		// pass of this rehearsal's own, not shared.
+		t.Logf("rehearse %s: the database after the patch cannot come from the pass cache (%v): running a pass of this rehearsal's own for its assertions", label(rc.PatchID), err)
+		pc.AfterPatch = func(id string, db *sql.DB) {
+			if id == target {
+				rc.Check(db)
+			}
+		}
+		pr, err = rehearsal.Pass(ctx, pc)
+		return pr, "a pass of this rehearsal's own (its assertions need the database right after the patch)", err
+	}
+	if err != nil {
+		return pr, "", err
+	}
+	defer func() { _ = db.Drop(context.WithoutCancel(ctx)) }()
+	conn, err := db.Open()
+	if err != nil {
+		return pr, "", err
+	}
+	defer conn.Close()
+	rc.Check(conn)
+	from := "this process's pass"
+	if cached {
+		from = "the pass cache (" + cacheDir + ")"
+	}
+	return pr, from + "; the assertions ran on the database it kept after " + target, nil
 }

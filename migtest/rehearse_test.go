@@ -23,7 +23,15 @@ type recorder struct {
 	testing.TB
 	mu     sync.Mutex
 	errors []string
+	logs   []string
 	fatal  bool
+}
+
+// Logf keeps the line for the test to read (and does not print it).
+func (r *recorder) Logf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.logs = append(r.logs, fmt.Sprintf(format, args...))
 }
 
 func (r *recorder) Errorf(format string, args ...any) {
@@ -47,7 +55,6 @@ func (r *recorder) Failed() bool {
 	return len(r.errors) > 0
 }
 
-func (r *recorder) Logf(string, ...any) {}
 func (r *recorder) Log(...any)          {}
 
 // rehearse runs Rehearse on a recorder in its own goroutine (Fatalf ends it).

@@ -54,6 +54,11 @@ type PassConfig struct {
 	// AfterPatch, if set, is called with the migrated database after each
 	// patch (before the next one runs).
 	AfterPatch func(id string, db *sql.DB)
+	// Checkpoint, if set, names the directory to keep the database in
+	// right after patch id (fixture.Cache.Keep), for rehearsals whose
+	// assertions need it later ("": not kept). A database that cannot be
+	// kept is a warning, not an error: the pass goes on.
+	Checkpoint func(id string) string
 	// Logger receives the engine's log lines, the progress lines included
 	// (discarded when nil).
 	Logger *slog.Logger
@@ -82,6 +87,12 @@ type PassReport struct {
 	// Stopped, if set, says why the pass ended before the last patch (a
 	// patch that did not resume after the crash check).
 	Stopped string
+	// Kept are the patches after which the database was kept
+	// (PassConfig.Checkpoint), and KeepTook what keeping it cost;
+	// KeepError says why it could not be kept, if so.
+	Kept      []string
+	KeepTook  time.Duration
+	KeepError string
 }
 
 // PassStep is one patch of a pass.
@@ -175,6 +186,7 @@ func Pass(ctx context.Context, cfg PassConfig) (*PassReport, error) {
 		cfg.Logger.Info("rehearsal: patch done", "patch", pt.ID, "took", step.Timing.Duration.Round(time.Millisecond),
 			"longest_lock", step.Timing.LongestLock.Round(time.Millisecond), "elapsed", time.Since(start).Round(time.Second))
 		before = step.After
+		p.keep(ctx, pt.ID, rep)
 		if cfg.AfterPatch != nil {
 			cfg.AfterPatch(pt.ID, db)
 		}
@@ -201,6 +213,32 @@ type pass struct {
 	// largest is the total of the largest batch seen so far: a batch
 	// larger than it gets the crash.
 	largest int64
+	// kept is the directory of the last checkpoint ("" before the first).
+	kept string
+}
+
+// keep keeps the database after patch id where cfg.Checkpoint says, its
+// files shared with the previous checkpoint's where unchanged. After a
+// failure nothing more is kept.
+func (p *pass) keep(ctx context.Context, id string, rep *PassReport) {
+	if p.cfg.Checkpoint == nil || rep.KeepError != "" {
+		return
+	}
+	dir := p.cfg.Checkpoint(id)
+	if dir == "" {
+		return
+	}
+	t0 := time.Now()
+	if err := p.cfg.Cache.Keep(ctx, p.name, dir, p.kept); err != nil {
+		rep.KeepError = fmt.Sprintf("the database after patch %s could not be kept: %v", id, err)
+		p.cfg.Logger.Warn("rehearsal: " + rep.KeepError)
+		return
+	}
+	took := time.Since(t0)
+	p.kept = dir
+	rep.Kept = append(rep.Kept, id)
+	rep.KeepTook += took
+	p.cfg.Logger.Info("rehearsal: kept the database for the assertions of go test", "after", id, "took", took.Round(time.Millisecond))
 }
 
 // patch runs the i-th patch (an up of the set up to it), with the crash

@@ -160,7 +160,7 @@ func TestCachedPass(t *testing.T) {
 	results := make(chan result, 2)
 	for range 2 {
 		go func() {
-			rep, cached, err := rehearsal.CachedPass(ctx, cfg, "v1")
+			rep, cached, err := rehearsal.CachedPass(ctx, cfg, "v1", "")
 			results <- result{rep, cached, err}
 		}()
 	}
@@ -181,7 +181,7 @@ func TestCachedPass(t *testing.T) {
 	}
 	prefix := cfg
 	prefix.Set.Patches = patches.Set.Patches[:2]
-	rep, cached, err := rehearsal.CachedPass(ctx, prefix, "v1")
+	rep, cached, err := rehearsal.CachedPass(ctx, prefix, "v1", "")
 	if err != nil || !cached || len(rep.Steps) != 2 {
 		t.Fatalf("a prefix of the set: cached %t, %d steps, err %v", cached, len(rep.Steps), err)
 	}
@@ -193,10 +193,10 @@ func TestCachedPass(t *testing.T) {
 	changed := cfg
 	changed.Set.Patches = append([]patch.Patch(nil), patches.Set.Patches...)
 	changed.Set.Patches[2].Description += " (changed)"
-	if _, cached, err := rehearsal.CachedPass(ctx, changed, "v1"); err != nil || cached {
+	if _, cached, err := rehearsal.CachedPass(ctx, changed, "v1", ""); err != nil || cached {
 		t.Errorf("a changed patch: cached %t, err %v; want a new pass", cached, err)
 	}
-	if _, cached, err := rehearsal.CachedPass(ctx, cfg, "v2"); err != nil || cached {
+	if _, cached, err := rehearsal.CachedPass(ctx, cfg, "v2", ""); err != nil || cached {
 		t.Errorf("another server version: cached %t, err %v; want a new pass", cached, err)
 	}
 }

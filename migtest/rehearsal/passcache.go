@@ -22,7 +22,9 @@ import (
 	"github.com/migtest/migtest/migtest/ddllint"
 	"github.com/migtest/migtest/migtest/fixture"
 	"github.com/migtest/migtest/migtest/internal/filelock"
+	"github.com/migtest/migtest/migtest/internal/fsutil"
 	"github.com/migtest/migtest/migtest/migrate"
+	"github.com/migtest/migtest/migtest/server"
 	"github.com/migtest/migtest/migtest/snapshot"
 )
 
@@ -46,72 +48,222 @@ import (
 
 // CachedPass returns the pass over cfg.Set from the pass cache when a
 // process of this go test run has made it, and runs it (then caches it)
-// otherwise. version is the server's version. cached says which.
-func CachedPass(ctx context.Context, cfg PassConfig, version string) (rep *PassReport, cached bool, err error) {
-	return cachedPass(ctx, cfg, version, true)
+// otherwise. version is the server's version. cached says which. A patch
+// that failed in the cached pass is an error when it is through (a patch
+// ID) or before it; through "" means the whole set.
+func CachedPass(ctx context.Context, cfg PassConfig, version, through string) (rep *PassReport, cached bool, err error) {
+	e, n, err := openEntry(cfg, version, through)
+	if err != nil {
+		return nil, false, err
+	}
+	if rep, err := e.load(n); !errors.Is(err, fs.ErrNotExist) {
+		return rep, true, err
+	}
+	unlock, err := e.lock(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer unlock()
+	if rep, err := e.load(n); !errors.Is(err, fs.ErrNotExist) {
+		return rep, true, err
+	}
+	e.cfg.Logger.Info("rehearsal: no pass of this set in the cache yet; running it", "cache", e.dir)
+	rep, err = e.run(ctx, false, n)
+	return rep, false, err
+}
+
+// CachedPassAt is CachedPass for a rehearsal whose assertions need the
+// database right after patch id: it also returns a fresh database opened
+// from the checkpoint the pass kept after id (the caller drops it). A
+// pass cached without that checkpoint is run again, keeping them. It
+// returns an error wrapping fixture.ErrNoCheckpoint when the database
+// cannot be kept (a server whose data directory is not on this machine, a
+// table InnoDB cannot transport): the caller then runs a pass of its own.
+func CachedPassAt(ctx context.Context, cfg PassConfig, version, id string) (*PassReport, *server.Database, bool, error) {
+	if cfg.Cache == nil || !cfg.Cache.CanKeep() {
+		return nil, nil, false, fixture.ErrNoCheckpoint
+	}
+	e, n, err := openEntry(cfg, version, id)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if id == "" {
+		id = cfg.Set.Patches[len(cfg.Set.Patches)-1].ID
+	}
+	kept := e.kept(n - 1)
+	rep, err := e.load(n)
+	cached := err == nil && exists(kept)
+	if !cached && (err == nil || errors.Is(err, fs.ErrNotExist)) {
+		unlock, lerr := e.lock(ctx)
+		if lerr != nil {
+			return nil, nil, false, lerr
+		}
+		defer unlock()
+		if rep, err = e.load(n); err == nil && exists(kept) {
+			cached = true
+		} else if err == nil || errors.Is(err, fs.ErrNotExist) {
+			e.cfg.Logger.Info("rehearsal: no pass of this set with the database kept after each patch in the cache yet; running it", "cache", e.dir)
+			rep, err = e.run(ctx, true, n)
+		}
+	}
+	if err != nil {
+		return rep, nil, cached, err
+	}
+	if !exists(kept) {
+		why := rep.KeepError
+		if why == "" {
+			why = "the pass kept no database after patch " + id
+		}
+		return rep, nil, cached, fmt.Errorf("%w: %s", fixture.ErrNoCheckpoint, why)
+	}
+	db, err := cfg.Cache.OpenCheckpoint(ctx, kept)
+	return rep, db, cached, err
 }
 
 // StorePass runs the pass over cfg.Set and stores it in the pass cache for
-// the rehearsals that come after (`migrate rehearse`, then go test).
+// the rehearsals that come after (`migrate rehearse`, then go test), with
+// the database kept after each patch when the server allows it, for the
+// rehearsals whose assertions need it.
 func StorePass(ctx context.Context, cfg PassConfig, version string) (*PassReport, error) {
-	rep, _, err := cachedPass(ctx, cfg, version, false)
-	return rep, err
+	e, _, err := openEntry(cfg, version, "")
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := e.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return e.run(ctx, cfg.Cache != nil && cfg.Cache.CanKeep(), len(e.keys))
 }
 
-func cachedPass(ctx context.Context, cfg PassConfig, version string, reuse bool) (rep *PassReport, cached bool, err error) {
+// entry is the pass cache's place for the pass over one set on one
+// fixture and server: a file per prefix of the set, and the directories
+// of the databases kept after each patch.
+type entry struct {
+	cfg     PassConfig
+	version string
+	dir     string   // MIGTEST_CACHE/passes
+	sum     string   // the fixture's sha256
+	keys    []string // per prefix of the set
+}
+
+// openEntry returns the entry of cfg's pass and the length of the prefix
+// up to and including patch through (the whole set for "").
+func openEntry(cfg PassConfig, version, through string) (*entry, int, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	sum, err := fixture.Sum(cfg.Fixture)
 	if err != nil {
-		return nil, false, err
+		return nil, 0, err
 	}
-	dir := filepath.Join(fixture.CacheDir(), "passes")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, false, fmt.Errorf("pass cache: %w (set MIGTEST_CACHE to a writable directory)", err)
+	e := &entry{cfg: cfg, version: version, dir: filepath.Join(fixture.CacheDir(), "passes"), sum: sum}
+	if err := os.MkdirAll(e.dir, 0o700); err != nil {
+		return nil, 0, fmt.Errorf("pass cache: %w (set MIGTEST_CACHE to a writable directory)", err)
 	}
-	keys := prefixKeys(cfg, sum, version)
-	if len(keys) == 0 {
-		return nil, false, errors.New("the patch set is empty: nothing to rehearse")
+	e.keys = prefixKeys(cfg, sum, version)
+	if len(e.keys) == 0 {
+		return nil, 0, errors.New("the patch set is empty: nothing to rehearse")
 	}
-	last := filepath.Join(dir, keys[len(keys)-1]+".json")
-	if rep, err := loadPass(last, len(keys)); reuse && !errors.Is(err, fs.ErrNotExist) {
-		return rep, true, err
+	n := len(e.keys)
+	if through != "" {
+		n = 0
+		for i, p := range cfg.Set.Patches {
+			if p.ID == through {
+				n = i + 1
+			}
+		}
+		if n == 0 {
+			return nil, 0, fmt.Errorf("patch %s is not in the rehearsed set; check the ID", through)
+		}
 	}
-	unlock, err := filelock.Lock(ctx, filepath.Join(dir, sum[:16]+".lock"), 2*time.Hour)
-	if err != nil {
-		return nil, false, err
+	return e, n, nil
+}
+
+func (e *entry) lock(ctx context.Context) (func(), error) {
+	return filelock.Lock(ctx, filepath.Join(e.dir, e.sum[:16]+".lock"), 2*time.Hour)
+}
+
+// kept is the directory of the database kept after the i-th patch.
+func (e *entry) kept(i int) string {
+	return filepath.Join(e.dir, e.sum[:16]+"-"+e.keys[i]+".db")
+}
+
+// load reads the pass over the entry's set (fs.ErrNotExist: not cached);
+// a failure of one of its first n patches is an error.
+func (e *entry) load(n int) (*PassReport, error) {
+	return loadPass(filepath.Join(e.dir, e.keys[len(e.keys)-1]+".json"), len(e.keys), n)
+}
+
+// run runs the pass (keeping the database after each patch when keep is
+// set), stores it under every prefix's key, and returns it as load(n)
+// would. The caller holds the lock.
+func (e *entry) run(ctx context.Context, keep bool, n int) (*PassReport, error) {
+	if _, err := e.store(ctx, keep); err != nil {
+		var pe *migrate.PatchError
+		if !errors.As(err, &pe) {
+			return nil, err
+		}
 	}
-	defer unlock()
-	if rep, err := loadPass(last, len(keys)); reuse && !errors.Is(err, fs.ErrNotExist) {
-		return rep, true, err
+	return e.load(n)
+}
+
+// store runs the pass and writes it to the cache unless it could not be
+// done at all (an error that is not a patch's: not cached).
+func (e *entry) store(ctx context.Context, keep bool) (*PassReport, error) {
+	cfg := e.cfg
+	if keep {
+		e.dropKept()
+		kept := map[string]string{}
+		for i, p := range cfg.Set.Patches {
+			kept[p.ID] = e.kept(i)
+		}
+		cfg.Checkpoint = func(id string) string { return kept[id] }
 	}
-	if reuse {
-		cfg.Logger.Info("rehearsal: no pass of this set in the cache yet; running it", "cache", dir)
-	}
-	rep, err = Pass(ctx, cfg)
+	rep, err := Pass(ctx, cfg)
 	var pe *migrate.PatchError
 	if err != nil && (rep == nil || !errors.As(err, &pe)) {
-		return rep, false, err // not a finding of the patches: not cached
+		return rep, err // not a finding of the patches: not cached
 	}
 	w := toWire(rep)
 	if err != nil {
-		w.Failed = err.Error()
+		w.Failed, w.FailedAt = err.Error(), len(rep.Steps)
 	}
 	b, merr := json.Marshal(w)
 	if merr != nil {
-		return rep, false, fmt.Errorf("pass cache: %w", merr)
+		return rep, fmt.Errorf("pass cache: %w", merr)
 	}
-	for _, k := range keys {
-		if werr := writeAtomic(filepath.Join(dir, k+".json"), b); werr != nil {
-			return rep, false, fmt.Errorf("pass cache: %w", werr)
+	for _, k := range e.keys {
+		if werr := fsutil.WriteFileAtomic(filepath.Join(e.dir, k+".json"), b, 0o600); werr != nil {
+			return rep, fmt.Errorf("pass cache: %w", werr)
 		}
 	}
-	return rep, false, err
+	return rep, err
 }
 
-// loadPass reads a cached pass and cuts it to its first n patches.
-func loadPass(path string, n int) (*PassReport, error) {
+// dropKept deletes the databases kept by earlier passes over this
+// fixture, and this set's own, before a pass keeps them anew: the cache
+// holds one pass's worth per fixture (a checkpoint shares the files of
+// unchanged tables with the one before it, so that is about one copy of
+// the fixture plus the tables the patches changed).
+func (e *entry) dropKept() {
+	old, _ := filepath.Glob(filepath.Join(e.dir, e.sum[:16]+"-*.db"))
+	for _, d := range old {
+		if err := os.RemoveAll(d); err != nil {
+			e.cfg.Logger.Warn("pass cache: could not delete an old checkpoint", "dir", d, "err", err)
+		}
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// loadPass reads a cached pass and cuts it to its first cut patches; a
+// failure of one of its first n patches is an error.
+func loadPass(path string, cut, n int) (*PassReport, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -124,10 +276,10 @@ func loadPass(path string, n int) (*PassReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pass cache %s: %w; delete it", path, err)
 	}
-	if w.Failed != "" {
-		return rep.Prefix(n), fmt.Errorf("%s (the pass of this go test run, from the cache)", w.Failed)
+	if w.Failed != "" && w.FailedAt < n {
+		return rep.Prefix(cut), fmt.Errorf("%s (the pass of this go test run, from the cache)", w.Failed)
 	}
-	return rep.Prefix(n), nil
+	return rep.Prefix(cut), nil
 }
 
 // Prefix returns the pass as if it had run only its first n patches: the
@@ -272,22 +424,6 @@ var (
 	libSum         string
 )
 
-func writeAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".pass-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
 // wirePass is a PassReport on disk: snapshots in their text format.
 type wirePass struct {
 	Fixture       string        `json:"fixture"`
@@ -300,6 +436,10 @@ type wirePass struct {
 	Checks        []CheckRun    `json:"checks"`
 	Stopped       string        `json:"stopped,omitempty"`
 	Failed        string        `json:"failed,omitempty"`
+	FailedAt      int           `json:"failed_at,omitempty"` // the index of the patch that failed
+	Kept          []string      `json:"kept,omitempty"`
+	KeepTook      time.Duration `json:"keep_ns,omitempty"`
+	KeepError     string        `json:"keep_error,omitempty"`
 	Created       time.Time     `json:"created"`
 }
 
@@ -315,7 +455,8 @@ type wireStep struct {
 
 func toWire(pr *PassReport) *wirePass {
 	w := &wirePass{Fixture: pr.Fixture, FixtureSHA256: pr.FixtureSHA256, ServerVersion: pr.ServerVersion, Setup: pr.Setup, Total: pr.Total,
-		Start: string(pr.Start.Format()), Checks: pr.Checks, Stopped: pr.Stopped, Created: time.Now().UTC()}
+		Start: string(pr.Start.Format()), Checks: pr.Checks, Stopped: pr.Stopped, Created: time.Now().UTC(),
+		Kept: pr.Kept, KeepTook: pr.KeepTook, KeepError: pr.KeepError}
 	for _, s := range pr.Steps {
 		w.Steps = append(w.Steps, wireStep{ID: s.ID, Before: string(s.Before.Format()), After: string(s.After.Format()), Patches: s.After.Patches,
 			Timing: s.Timing, Lint: s.Lint, Problems: s.Problems})
@@ -325,7 +466,7 @@ func toWire(pr *PassReport) *wirePass {
 
 func fromWire(w *wirePass) (*PassReport, error) {
 	pr := &PassReport{Fixture: w.Fixture, FixtureSHA256: w.FixtureSHA256, ServerVersion: w.ServerVersion, Setup: w.Setup, Total: w.Total,
-		Checks: w.Checks, Stopped: w.Stopped}
+		Checks: w.Checks, Stopped: w.Stopped, Kept: w.Kept, KeepTook: w.KeepTook, KeepError: w.KeepError}
 	var err error
 	if pr.Start, err = snapshot.Parse([]byte(w.Start)); err != nil {
 		return nil, err

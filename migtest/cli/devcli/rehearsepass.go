@@ -62,5 +62,11 @@ func runRehearsal(ctx context.Context, env *cli.Env, o rehearseOpts, srv server.
 	writeIndented(out, pr.ChecksTable())
 	fmt.Fprintln(out, "per patch:")
 	writeIndented(out, pr.PassTable(prod))
+	switch {
+	case pr.KeepError != "":
+		fmt.Fprintf(out, "not kept for the assertions of go test (each rehearsal with assertions runs a pass of its own): %s\n", pr.KeepError)
+	case len(pr.Kept) > 0:
+		fmt.Fprintf(out, "kept the database after each of the %d patches in the pass cache for the assertions of go test (took %s)\n", len(pr.Kept), pr.KeepTook.Round(time.Millisecond))
+	}
 	return pr.Report(o.patchID)
 }
