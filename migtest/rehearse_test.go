@@ -55,7 +55,7 @@ func (r *recorder) Failed() bool {
 	return len(r.errors) > 0
 }
 
-func (r *recorder) Log(...any)          {}
+func (r *recorder) Log(...any) {}
 
 // rehearse runs Rehearse on a recorder in its own goroutine (Fatalf ends it).
 func rehearse(t *testing.T, set patch.Set, opts ...migtest.Option) *recorder {
