@@ -135,9 +135,6 @@ var typeMap = map[string][2]string{
 	"JSON":            {"json", ""},
 }
 
-// notNullTypes are the fieldtypes Frappe makes NOT NULL with a default.
-var notNullTypes = map[string]bool{"Check": true, "Int": true, "Currency": true, "Float": true, "Percent": true}
-
 // dynamicDefaults are defaults Frappe resolves per document, never in the column.
 var dynamicDefaults = map[string]bool{"Today": true, "__user": true, "Now": true, "now": true, "today": true}
 

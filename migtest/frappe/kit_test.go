@@ -256,7 +256,7 @@ func TestSingleValues(t *testing.T) {
 		}
 		_, ok, err := frappe.GetSingleValue(ctx, pc, "System Settings", "no_such_field")
 		if ok || err != nil {
-			return fmt.Errorf("missing field: ok %v err %v", ok, err)
+			return fmt.Errorf("missing field: ok %v err %w", ok, err)
 		}
 		return nil
 	})

@@ -2,6 +2,7 @@ package frappe
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -72,14 +73,25 @@ func fieldType(ctx context.Context, pc *patch.Context, doctype, from, to string)
 		if err != nil {
 			return "", "", fmt.Errorf("field %s.%s in %s: %w", doctype, from, src[0], err)
 		}
-		var ft, o string
-		found := rows.Next() && rows.Scan(&ft, &o) == nil
-		err = rows.Close()
+		ft, o, found, err := firstFieldType(rows)
 		if found || err != nil {
 			return ft, o, err
 		}
 	}
 	return "", "", nil
+}
+
+// firstFieldType reads the first row's fieldtype and options, if any, and
+// closes rows.
+func firstFieldType(rows *sql.Rows) (ft, opt string, found bool, err error) {
+	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(&ft, &opt); err != nil {
+			return "", "", false, err
+		}
+		return ft, opt, true, nil
+	}
+	return "", "", false, rows.Err()
 }
 
 func renameParentfield(ctx context.Context, pc *patch.Context, doctype, child, from, to string) error {

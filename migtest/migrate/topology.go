@@ -274,6 +274,9 @@ func replicaHosts(ctx context.Context, db *sql.DB) []string {
 		}
 		out = append(out, host+":"+port)
 	}
+	if rows.Err() != nil {
+		return nil
+	}
 	return out
 }
 

@@ -128,26 +128,32 @@ func (l *loadRun) hook(ctx context.Context, q string) error {
 	return nil
 }
 
-// prepare reads table t's primary key and a sample of its keys.
-func (l *loadRun) prepare(ctx context.Context, t string) (*loadTable, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	rows, err := l.db.QueryContext(ctx, "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX", t)
+// primaryKey returns the quoted columns of table t's primary key (none
+// when it has none).
+func primaryKey(ctx context.Context, db *sql.DB, t string) ([]string, error) {
+	rows, err := db.QueryContext(ctx, "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX", t)
 	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
 	var cols []string
 	for rows.Next() {
 		var c string
 		if err := rows.Scan(&c); err != nil {
-			rows.Close()
 			return nil, err
 		}
 		cols = append(cols, patch.QuoteIdent(c))
 	}
-	rows.Close()
-	if len(cols) == 0 {
-		return nil, rows.Err()
+	return cols, rows.Err()
+}
+
+// prepare reads table t's primary key and a sample of its keys.
+func (l *loadRun) prepare(ctx context.Context, t string) (*loadTable, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	cols, err := primaryKey(ctx, l.db, t)
+	if err != nil || len(cols) == 0 {
+		return nil, err
 	}
 	conds := make([]string, len(cols))
 	sets := make([]string, len(cols))
@@ -219,9 +225,9 @@ func (l *loadRun) exec(ctx context.Context, q string, key []any) error {
 		if err != nil {
 			return err
 		}
+		defer rows.Close()
 		for rows.Next() {
 		}
-		rows.Close()
 		return rows.Err()
 	}
 	_, err := l.db.ExecContext(ctx, q, key...)

@@ -361,7 +361,7 @@ func (p *pass) upWithCrash(ctx context.Context, set patch.Set, hook migrate.Stat
 	t1 := time.Now()
 	var resumedAt atomic.Int64
 	resumedAt.Store(-1)
-	res, err = p.up(ctx, p.db, set, hook, func(name string, done, total int64) {
+	_, err = p.up(ctx, p.db, set, hook, func(name string, done, total int64) {
 		resumedAt.CompareAndSwap(-1, done)
 		if progress != nil {
 			progress("batch "+name, done, total)

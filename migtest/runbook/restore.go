@@ -220,7 +220,7 @@ func putBack(ctx context.Context, db *sql.DB, database, safety string, log *slog
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("%w; --force had emptied %s and putting its previous contents back failed too (%v): restore them with migrate restore --force --file %s", failure, database, err, safety)
+		return fmt.Errorf("%w; --force had emptied %s and putting its previous contents back failed too (%w): restore them with migrate restore --force --file %s", failure, database, err, safety)
 	}
 	return fmt.Errorf("%w; %s holds its previous contents again (put back from the safety backup %s)", failure, database, safety)
 }

@@ -56,13 +56,6 @@ func (t Target) Redacted() string {
 	return c.FormatDSN()
 }
 
-// withSite returns a copy of t under another site name (for the names of
-// safety backups).
-func (t Target) withSite(site string) Target {
-	t.Site = site
-	return t
-}
-
 // Open opens a pool on the target's database and pings it; a failure is
 // one line that says what to check (password, database name, TLS, host).
 func (t Target) Open(ctx context.Context) (*sql.DB, error) {

@@ -128,7 +128,7 @@ func TestLoadErrors(t *testing.T) {
 		"down first":         {sqlpatch.Goose, map[string]string{"00001_a.sql": "-- +goose Down\nDROP TABLE a;\n"}, "must follow the Up section"},
 		"same version":       {sqlpatch.Goose, map[string]string{"001_a.sql": "-- +goose Up\n", "1_b.sql": "-- +goose Up\n"}, "the same version 1"},
 		"unterminated":       {sqlpatch.GolangMigrate, map[string]string{"1_a.up.sql": "INSERT INTO a VALUES ('x);\n"}, "unterminated '"},
-		"repeatable":         {sqlpatch.Flyway, map[string]string{"R__views.sql": "CREATE VIEW v AS SELECT 1;"}, "repeatable migrations (R__) are not supported"},
+		"repeatable":         {sqlpatch.Flyway, map[string]string{"R__views.sql": "CREATE VIEW v AS SELECT 1;"}, "repeatable migration (R__) is not supported"},
 		"flyway version":     {sqlpatch.Flyway, map[string]string{"V1a__x.sql": "SELECT 1;"}, `Flyway version "1a"`},
 		"flyway name":        {sqlpatch.Flyway, map[string]string{"V1_x.sql": "SELECT 1;"}, "V<version>__<description>.sql"},
 	} {

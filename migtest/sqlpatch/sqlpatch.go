@@ -27,6 +27,7 @@
 package sqlpatch
 
 import (
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io/fs"
@@ -237,7 +238,7 @@ func parseFlywayName(name string) (m Migration, ok bool, err error) {
 	case 'V':
 	case 'R':
 		if strings.HasPrefix(stem, "R__") {
-			return m, false, fmt.Errorf("Flyway repeatable migrations (R__) are not supported: make it a Go patch, or move it out of the directory")
+			return m, false, errors.New("a Flyway repeatable migration (R__) is not supported: make it a Go patch, or move it out of the directory")
 		}
 		return m, false, nil
 	default: // U (undo), B (baseline) and other files
@@ -250,7 +251,7 @@ func parseFlywayName(name string) (m Migration, ok bool, err error) {
 	for _, part := range strings.FieldsFunc(ver, func(r rune) bool { return r == '.' || r == '_' }) {
 		n, err := strconv.ParseInt(part, 10, 64)
 		if err != nil || !digits(part) {
-			return m, false, fmt.Errorf("Flyway version %q: want numbers separated by . or _", ver)
+			return m, false, fmt.Errorf("the Flyway version %q: want numbers separated by . or _", ver)
 		}
 		m.order = append(m.order, n)
 	}

@@ -16,6 +16,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/big"
 	"os"
@@ -206,7 +207,7 @@ func (nd *Node) WaitReady(timeout time.Duration) {
 	for time.Now().Before(deadline) {
 		var state sql.NullString
 		last = h.QueryRow("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE_COMMENT'").Scan(&state)
-		if last == sql.ErrNoRows || (last == nil && (state.String == "Synced" || state.String == "")) {
+		if errors.Is(last, sql.ErrNoRows) || (last == nil && (state.String == "Synced" || state.String == "")) {
 			return
 		}
 		if last == nil {
