@@ -91,23 +91,33 @@ func CachedPassAt(ctx context.Context, cfg PassConfig, version, id string) (*Pas
 		id = cfg.Set.Patches[len(cfg.Set.Patches)-1].ID
 	}
 	kept := e.kept(n - 1)
+	// settled: the cache answers (a kept database, a pass that could not
+	// keep one, a failure) without running the pass again.
+	settled := func(rep *PassReport, err error) bool {
+		switch {
+		case err != nil:
+			return !errors.Is(err, fs.ErrNotExist)
+		default:
+			return exists(kept) || rep.KeepError != ""
+		}
+	}
 	rep, err := e.load(n)
-	cached := err == nil && exists(kept)
-	if !cached && (err == nil || errors.Is(err, fs.ErrNotExist)) {
+	cached := settled(rep, err)
+	if !cached {
 		unlock, lerr := e.lock(ctx)
 		if lerr != nil {
 			return nil, nil, false, lerr
 		}
 		defer unlock()
-		if rep, err = e.load(n); err == nil && exists(kept) {
+		if rep, err = e.load(n); settled(rep, err) {
 			cached = true
-		} else if err == nil || errors.Is(err, fs.ErrNotExist) {
+		} else {
 			e.cfg.Logger.Info("rehearsal: no pass of this set with the database kept after each patch in the cache yet; running it", "cache", e.dir)
 			rep, err = e.run(ctx, true, n)
 		}
 	}
 	if err != nil {
-		return rep, nil, cached, err
+		return rep, nil, false, err
 	}
 	if !exists(kept) {
 		why := rep.KeepError

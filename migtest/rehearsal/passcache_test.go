@@ -104,6 +104,20 @@ func TestCachedPassAt(t *testing.T) {
 		t.Errorf("after the pass without kept databases and the one with: patches ran %d and %d times, want 3 each", ones.Load(), twos.Load())
 	}
 
+	// A database InnoDB cannot transport cannot be kept: the caller is told
+	// so (it runs a pass of its own), and the pass is not run again to try.
+	var arias atomic.Int32
+	aria := cfg
+	aria.Set.Patches = []patch.Patch{counted("t.aria", "CREATE TABLE kept_aria (id int PRIMARY KEY) ENGINE=Aria", &arias)}
+	for range 2 {
+		if _, _, _, err := rehearsal.CachedPassAt(ctx, aria, "v1", "t.aria"); !errors.Is(err, fixture.ErrNoCheckpoint) || !strings.Contains(err.Error(), "kept_aria") {
+			t.Errorf("a database with an Aria table: %v; want ErrNoCheckpoint naming the table", err)
+		}
+	}
+	if arias.Load() != 1 {
+		t.Errorf("the pass that could not keep its database ran %d times, want once", arias.Load())
+	}
+
 	// A later patch fails: the earlier one's rehearsal still passes, the
 	// failing one's fails naming it.
 	failing := cfg
