@@ -57,16 +57,7 @@ func BenchmarkCIRehearsal(b *testing.B) {
 		return dir
 	}
 	ctx := context.Background()
-	b.Run("baseline-restore-up", func(b *testing.B) {
-		cache := fixture.NewCache(srv, dumpRestore)
-		for b.Loop() {
-			d, err := cache.Restore(ctx, fx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			plainUp(b, d)
-		}
-	})
+	b.Run("baseline-restore-up", func(b *testing.B) { restoreUp(b, srv, fx) })
 	b.Run("make-rehearse-big-cold", func(b *testing.B) {
 		for b.Loop() {
 			b.StopTimer()
