@@ -385,7 +385,12 @@ func (l *loader) loadRows(conn *sql.Conn, q string, want int64) (int64, error) {
 		return 0, err
 	}
 	if n != want || warnings != 0 {
-		return 0, fmt.Errorf("%w: %d of %d rows, %d warnings", errLoadMismatch, n, want, warnings)
+		var level, msg string
+		var code int
+		if warnings > 0 {
+			_ = conn.QueryRowContext(l.ctx, "SHOW WARNINGS LIMIT 1").Scan(&level, &code, &msg)
+		}
+		return 0, fmt.Errorf("%w: %d of %d rows, %d warnings (%s)", errLoadMismatch, n, want, warnings, msg)
 	}
 	return n, nil
 }
