@@ -1069,7 +1069,8 @@ func (l *loader) send(w int, it item) error {
 		ts := l.tableMap[it.table]
 		if ts == nil {
 			ts = &tableState{worker: w}
-			l.tableMap[it.table] = ts
+			// A clone: the name may be a slice of a large statement.
+			l.tableMap[strings.Clone(it.table)] = ts
 		}
 		ts.worker = w
 		ts.queued++
