@@ -317,11 +317,12 @@ func writeTSV(out *bytes.Buffer, s string) {
 
 // loadData tries the fast path for it on conn: it returns the rows loaded
 // and true when the statement's rows are in, committed; false when the
-// INSERT must run instead (nothing of it was kept).
-func (l *loader) loadData(conn *sql.Conn, it *item) (int64, bool) {
+// INSERT must run instead (nothing of it was kept). An error is a
+// transaction that could not be ended: the connection's state is unknown.
+func (l *loader) loadData(conn *sql.Conn, it *item) (int64, bool, error) {
 	ld := it.ld
 	if ld == nil || l.noLocal.Load() || ld.tab.off.Load() || !ld.tab.prepare(l.ctx, conn, it.table) {
-		return 0, false
+		return 0, false, nil
 	}
 	buf := ldBufs.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); ldBufs.Put(buf) }()
@@ -332,15 +333,31 @@ func (l *loader) loadData(conn *sql.Conn, it *item) (int64, bool) {
 		if !ld.tab.noted.Swap(true) {
 			l.debug("ran an INSERT as it is: not plain literals the fast path loads (logged once a table)", "statement", it.num, "line", it.line, "table", it.table)
 		}
-		return 0, false
+		return 0, false, nil
 	}
 	n, err := l.loadTx(conn, it, cv, buf.Bytes())
-	if err != nil {
+	var end *txnEndError
+	switch {
+	case errors.As(err, &end):
+		return 0, false, stmtErr(it, err)
+	case err != nil:
 		l.ldFallback(it, err)
-		return 0, false
+		return 0, false, nil
 	}
-	return n, true
+	return n, true, nil
 }
+
+// txnEndError is a ROLLBACK or COMMIT of a load that failed.
+type txnEndError struct {
+	what string
+	err  error
+}
+
+func (e *txnEndError) Error() string {
+	return fmt.Sprintf("%s of its LOAD DATA (WithLoadData(false) loads without it): %v", e.what, e.err)
+}
+
+func (e *txnEndError) Unwrap() error { return e.err }
 
 // errLoadMismatch is a load the server did not take whole and clean.
 var errLoadMismatch = errors.New("LOAD DATA did not insert every row without a warning")
@@ -359,12 +376,12 @@ func (l *loader) loadTx(conn *sql.Conn, it *item, cv ldConvert, data []byte) (in
 	n, err := l.loadRows(conn, q, cv.rows)
 	if err != nil {
 		if _, rerr := conn.ExecContext(l.ctx, "ROLLBACK"); rerr != nil {
-			return 0, errors.Join(err, rerr)
+			return 0, &txnEndError{"ROLLBACK", errors.Join(err, rerr)}
 		}
 		return 0, err
 	}
 	if _, err := conn.ExecContext(l.ctx, "COMMIT"); err != nil {
-		return 0, err
+		return 0, &txnEndError{"COMMIT", err}
 	}
 	return n, nil
 }

@@ -294,7 +294,7 @@ func TestLoadDataLocalInfileOff(t *testing.T) {
 	defer conn.Close()
 	l := &loader{cfg: restoreConfig{parallel: 2, logger: slog.New(slog.DiscardHandler)}, ctx: ctx, version: 1, mariadb: true}
 	it := item{text: "INSERT INTO `vals` (`id`) VALUES (100)", table: "vals", data: true, ld: &ldItem{tab: &ldTable{}, charset: "utf8mb4"}}
-	if _, ok := l.loadData(conn, &it); ok {
+	if _, ok, err := l.loadData(conn, &it); ok || err != nil {
 		t.Fatal("LOAD DATA LOCAL ran on a server with local_infile=OFF")
 	}
 	if !l.noLocal.Load() {

@@ -1131,10 +1131,12 @@ const ddlDeadlockRetries = 5
 
 // exec runs one statement on conn.
 func (l *loader) exec(conn *sql.Conn, it *item) error {
-	if n, ok := l.loadData(conn, it); ok {
-		l.loads.Add(1)
-		l.done(it, n)
-		return nil
+	if n, ok, err := l.loadData(conn, it); err != nil || ok {
+		if ok {
+			l.loads.Add(1)
+			l.done(it, n)
+		}
+		return err
 	}
 	res, err := conn.ExecContext(l.ctx, it.text)
 	for try := 1; err != nil && !it.data && isDeadlock(err) && try <= ddlDeadlockRetries && l.ctx.Err() == nil; try++ {
