@@ -251,6 +251,7 @@ func restoreBenchmarks(b *testing.B, dump, myDir string, check func(*testing.B, 
 		}
 	}
 	b.Run("ours", func(b *testing.B) { run(b, ours()) })
+	b.Run("ours-insert", func(b *testing.B) { run(b, ours(WithLoadData(false))) })
 	b.Run("ours-no-deferred-indexes", func(b *testing.B) { run(b, ours(WithDeferredIndexes(false))) })
 	b.Run("ours-1-connection", func(b *testing.B) { run(b, ours(WithParallel(1))) })
 	b.Run("ours-spread-inserts", func(b *testing.B) { run(b, ours(withSpread(64<<10))) })

@@ -23,6 +23,8 @@ type item struct {
 	// INSERTs, on any worker.
 	anyOrder bool
 	sync     bool // a no-op marker the dispatcher waits on
+	// ld: the worker may load its rows through LOAD DATA (loaddata.go).
+	ld *ldItem
 }
 
 // budget is the memory the queues may hold together; past it they spill
@@ -219,6 +221,9 @@ func (q *queue) write(it *item) error {
 	if it.sync {
 		flags |= 2
 	}
+	if it.ld != nil {
+		flags |= 4
+	}
 	var rawb [binary.MaxVarintLen64]byte
 	rn := binary.PutUvarint(rawb[:], uint64(it.raw))
 	if _, err := q.w.Write(hdr[:n]); err != nil {
@@ -236,7 +241,42 @@ func (q *queue) write(it *item) error {
 	if _, err := q.w.WriteString(it.table); err != nil {
 		return spoolErr(err)
 	}
+	if it.ld != nil {
+		return q.writeLD(it.ld)
+	}
 	return nil
+}
+
+// writeLD spools what an item's LOAD DATA needs besides its table, whose
+// ldTable the worker looks up again (loader.spooledLD).
+func (q *queue) writeLD(ld *ldItem) error {
+	ansi := byte(0)
+	if ld.ansi {
+		ansi = 1
+	}
+	if err := q.w.WriteByte(ansi); err != nil {
+		return spoolErr(err)
+	}
+	if err := q.w.WriteByte(byte(len(ld.charset))); err != nil {
+		return spoolErr(err)
+	}
+	if _, err := q.w.WriteString(ld.charset); err != nil {
+		return spoolErr(err)
+	}
+	return nil
+}
+
+// readLD reads what writeLD wrote; its ldTable is left nil.
+func (q *queue) readLD() (*ldItem, error) {
+	var hdr [2]byte
+	if _, err := io.ReadFull(q.r, hdr[:]); err != nil {
+		return nil, fmt.Errorf("read spool: %w", err)
+	}
+	cs := make([]byte, hdr[1])
+	if _, err := io.ReadFull(q.r, cs); err != nil {
+		return nil, fmt.Errorf("read spool: %w", err)
+	}
+	return &ldItem{ansi: hdr[0] == 1, charset: string(cs)}, nil
 }
 
 func spoolErr(err error) error {
@@ -272,6 +312,11 @@ func (q *queue) read() (item, error) {
 		return item{}, fmt.Errorf("read spool: %w", err)
 	}
 	it.text, it.table = string(buf[:lt]), string(buf[lt:])
+	if flags&4 != 0 {
+		if it.ld, err = q.readLD(); err != nil {
+			return item{}, err
+		}
+	}
 	return it, nil
 }
 

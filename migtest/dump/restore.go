@@ -38,6 +38,9 @@ type Stats struct {
 	Bytes int64
 	// Tables is the number of tables and sequences created.
 	Tables int
+	// LoadData is the number of the data statements whose rows were sent
+	// through LOAD DATA LOCAL INFILE (WithLoadData).
+	LoadData int64
 	// Duration is the wall time of the restore.
 	Duration time.Duration
 }
@@ -77,6 +80,17 @@ type restoreConfig struct {
 	charset    string
 	collation  string
 	spreadMin  int // smallest INSERT spread over the workers; < 0: none (see spreadable)
+	loadData   bool
+}
+
+// WithLoadData lets the loading connections send the rows of plain
+// INSERTs of literals through LOAD DATA LOCAL INFILE (on by default; see
+// loaddata.go and BENCHMARKS.md): the server parses them faster. A load
+// that does not insert every row without a warning is rolled back and
+// the INSERT runs instead, so the result, and every error, is the
+// INSERT's. A server with local_infile=OFF gets the INSERTs.
+func WithLoadData(on bool) RestoreOption {
+	return func(c *restoreConfig) { c.loadData = on }
 }
 
 // WithCharset sets the target database's default character set and
@@ -216,6 +230,7 @@ func Restore(ctx context.Context, db *sql.DB, database string, r io.Reader, opts
 		memBudget:  256 << 20,
 		diskBudget: 4 << 30,
 		spreadMin:  -1, // off: not yet shown faster (see docs/benchmarks-dump.md)
+		loadData:   true,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -238,12 +253,12 @@ func Restore(ctx context.Context, db *sql.DB, database string, r io.Reader, opts
 	}
 	l := &loader{cfg: cfg, db: db, target: database, in: in, start: start}
 	err = l.run(ctx)
-	st = Stats{Statements: l.statements.Load(), Rows: l.rows.Load(), Bytes: in.read.n.Load(), Tables: l.tables, Duration: time.Since(start)}
+	st = Stats{Statements: l.statements.Load(), Rows: l.rows.Load(), Bytes: in.read.n.Load(), Tables: l.tables, LoadData: l.loads.Load(), Duration: time.Since(start)}
 	if err != nil {
 		return st, fmt.Errorf("restore into %s: %w%s", database, err, l.cleanup())
 	}
 	l.report()
-	cfg.logger.Info("restore finished", "database", database, "statements", st.Statements, "rows", st.Rows, "tables", st.Tables, "bytes", st.Bytes, "duration", st.Duration.Round(time.Millisecond))
+	cfg.logger.Info("restore finished", "database", database, "statements", st.Statements, "rows", st.Rows, "tables", st.Tables, "bytes", st.Bytes, "load_data", st.LoadData, "duration", st.Duration.Round(time.Millisecond))
 	return st, nil
 }
 
@@ -257,6 +272,7 @@ type tableState struct {
 	// queued on several workers (see spreadable).
 	autoInc, spread bool
 	from            item // its CREATE TABLE, for errors about deferred indexes
+	ld              *ldTable
 }
 
 // deferredDDL is a view or trigger statement created after the data.
@@ -304,8 +320,13 @@ type loader struct {
 	others       map[string]bool // the server's other databases, for the guard
 	ansi         bool
 	fkChecks     bool
-	sess         session
-	sessOK       bool
+	// ldCharset is the connection character set the LOAD DATA fast path
+	// loads text in, "" when the session's settings rule it out.
+	ldCharset string
+	// noLocal: the server refuses LOAD DATA LOCAL (or WithLoadData(false)).
+	noLocal atomic.Bool
+	sess    session
+	sessOK  bool
 
 	tableMap  map[string]*tableState
 	pending   []deferredDDL
@@ -324,6 +345,7 @@ type loader struct {
 	err  error
 
 	statements, rows, doneRaw, readRaw atomic.Int64
+	loads                              atomic.Int64 // statements loaded through LOAD DATA
 	logged                             map[string]bool
 }
 
@@ -398,6 +420,7 @@ func (l *loader) run(ctx context.Context) (err error) {
 	if err := l.refreshSession(); err != nil {
 		return err
 	}
+	l.checkLocalInfile()
 
 	if !l.sequential() {
 		dir := l.cfg.tempDir
@@ -660,6 +683,7 @@ func (l *loader) statement(it item) error {
 			return l.global(it)
 		}
 		it.table, it.data = c.table, true
+		it.ld = l.ldFor(ts)
 		if l.spreadable(it.text, ts) {
 			// A plain INSERT of explicit rows: its order among the table's
 			// other INSERTs does not matter, so a large table loads on
@@ -827,6 +851,7 @@ func (l *loader) createTable(it *item, c class) error {
 	ts := &tableState{worker: -1, from: *it}
 	ts.fks = strings.Contains(strings.ToUpper(it.text), "FOREIGN")
 	ts.autoInc = strings.Contains(strings.ToUpper(it.text), "AUTO_INCREMENT")
+	ts.ld = &ldTable{}
 	if l.cfg.deferIdx && !c.ifNotExists {
 		if text, adds, ok := deferIndexes(it.text, c.table, l.version, l.mariadb, l.ansi); ok {
 			it.text, ts.adds = text, adds
@@ -1044,7 +1069,8 @@ func (l *loader) send(w int, it item) error {
 		ts := l.tableMap[it.table]
 		if ts == nil {
 			ts = &tableState{worker: w}
-			l.tableMap[it.table] = ts
+			// A clone: the name may be a slice of a large statement.
+			l.tableMap[strings.Clone(it.table)] = ts
 		}
 		ts.worker = w
 		ts.queued++
@@ -1077,6 +1103,9 @@ func (l *loader) runWorker(w *worker) {
 		if l.failed() != nil {
 			return
 		}
+		if it.ld != nil && it.ld.tab == nil {
+			l.spooledLD(&it)
+		}
 		if err := l.exec(w.conn, &it); err != nil {
 			l.fail(err)
 			return
@@ -1102,6 +1131,13 @@ const ddlDeadlockRetries = 5
 
 // exec runs one statement on conn.
 func (l *loader) exec(conn *sql.Conn, it *item) error {
+	if n, ok, err := l.loadData(conn, it); err != nil || ok {
+		if ok {
+			l.loads.Add(1)
+			l.done(it, n)
+		}
+		return err
+	}
 	res, err := conn.ExecContext(l.ctx, it.text)
 	for try := 1; err != nil && !it.data && isDeadlock(err) && try <= ddlDeadlockRetries && l.ctx.Err() == nil; try++ {
 		time.Sleep(time.Duration(try*20) * time.Millisecond)
@@ -1116,16 +1152,23 @@ func (l *loader) exec(conn *sql.Conn, it *item) error {
 		}
 		return stmtErr(it, err)
 	}
+	var n int64
+	if it.data {
+		n, _ = res.RowsAffected()
+	}
+	l.done(it, n)
+	return nil
+}
+
+// done counts a statement that ran and the rows it inserted.
+func (l *loader) done(it *item, rows int64) {
 	if it.raw > 0 { // not a copy of a session statement, nor one the loader made
 		l.statements.Add(1)
 	}
 	l.doneRaw.Add(it.raw)
 	if it.data {
-		if n, err := res.RowsAffected(); err == nil {
-			l.rows.Add(n)
-		}
+		l.rows.Add(rows)
 	}
-	return nil
 }
 
 // isDeadlock reports the server's ER_LOCK_DEADLOCK (1213).
@@ -1195,10 +1238,14 @@ func (l *loader) broadcast(it item, autocommit bool) error {
 // refreshSession reads the control connection's session settings that
 // change how statements are split and recorded.
 func (l *loader) refreshSession() error {
-	var mode string
+	var mode, client, conn string
 	var fk int
-	if err := l.ctrl.QueryRowContext(l.ctx, "SELECT @@SESSION.sql_mode, @@SESSION.foreign_key_checks").Scan(&mode, &fk); err != nil {
+	if err := l.ctrl.QueryRowContext(l.ctx, "SELECT @@SESSION.sql_mode, @@SESSION.foreign_key_checks, @@SESSION.character_set_client, @@SESSION.character_set_connection").Scan(&mode, &fk, &client, &conn); err != nil {
 		return fmt.Errorf("read session settings: %w", err)
+	}
+	l.ldCharset = ""
+	if client == conn && ldCharsets[client] && !strings.Contains(mode, "NO_BACKSLASH_ESCAPES") {
+		l.ldCharset = client
 	}
 	l.ansi = strings.Contains(mode, "ANSI_QUOTES")
 	if l.sc != nil {

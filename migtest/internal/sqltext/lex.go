@@ -32,7 +32,8 @@ type Token struct {
 	// Raw is the token's source text.
 	Raw string
 	// Val is its value: an identifier without quotes, a string without
-	// quotes and escapes; every other token as written.
+	// quotes and escapes; every other token as written. Like Raw it may be
+	// a slice of the statement's text: clone it to keep it long.
 	Val string
 	// Pos and End are its byte offsets in the statement.
 	Pos, End int
@@ -262,8 +263,16 @@ func IsWordByte(c byte) bool {
 // AppendUnescaped.
 func unquote(s string, i int, backslash bool) (string, int, bool) {
 	q := s[i]
-	var b []byte
 	j := i + 1
+	// Most literals hold no escape: their value is a slice of s.
+	for j < len(s) && s[j] != q && (s[j] != '\\' || !backslash) {
+		j++
+	}
+	if j < len(s) && s[j] == q && (j+1 == len(s) || s[j+1] != q) {
+		return s[i+1 : j], j + 1, true
+	}
+	b := make([]byte, j-i-1, j-i+15)
+	copy(b, s[i+1:j])
 	for j < len(s) {
 		c := s[j]
 		switch {
