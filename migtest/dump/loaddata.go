@@ -324,6 +324,9 @@ func (l *loader) loadData(conn *sql.Conn, it *item) (int64, bool, error) {
 	if ld == nil || l.noLocal.Load() || ld.tab.off.Load() || !ld.tab.prepare(l.ctx, conn, it.table) {
 		return 0, false, nil
 	}
+	if l.maxPacket > 0 && int64(len(it.text)) >= l.maxPacket {
+		return 0, false, nil // the INSERT fails as it would without the fast path
+	}
 	buf := ldBufs.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); ldBufs.Put(buf) }()
 	buf.Grow(len(it.text))
@@ -460,7 +463,7 @@ func (l *loader) checkLocalInfile() {
 		return
 	}
 	var on int
-	if err := l.ctrl.QueryRowContext(l.ctx, "SELECT @@GLOBAL.local_infile").Scan(&on); err != nil || on == 0 {
+	if err := l.ctrl.QueryRowContext(l.ctx, "SELECT @@GLOBAL.local_infile, @@max_allowed_packet").Scan(&on, &l.maxPacket); err != nil || on == 0 {
 		l.noLocal.Store(true)
 		l.debug("the server does not take LOAD DATA LOCAL (local_infile=OFF): every INSERT runs as it is", "err", err)
 	}

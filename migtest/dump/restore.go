@@ -325,6 +325,10 @@ type loader struct {
 	ldCharset string
 	// noLocal: the server refuses LOAD DATA LOCAL (or WithLoadData(false)).
 	noLocal atomic.Bool
+	// maxPacket is the server's max_allowed_packet: a statement larger
+	// than it is sent as the INSERT, which the server refuses, never as a
+	// LOAD DATA, which it would take in smaller packets (0: unknown).
+	maxPacket int64
 	sess    session
 	sessOK  bool
 
