@@ -296,3 +296,25 @@ func sameDatabase(t testing.TB, db *sql.DB, want, got string) {
 		t.Errorf("database %s differs from %s (-want +got):\n%s", got, want, diff)
 	}
 }
+
+// queryStrings runs q and returns its one text column, row by row.
+func queryStrings(t testing.TB, db *sql.DB, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.Query(q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

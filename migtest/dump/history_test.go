@@ -15,23 +15,7 @@ import (
 // period, in a fixed order.
 func allVersions(t *testing.T, db *sql.DB, table, cols string) []string {
 	t.Helper()
-	rows, err := db.Query("SELECT CONCAT_WS('|', " + cols + ") FROM " + table + " FOR SYSTEM_TIME ALL ORDER BY 1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return queryStrings(t, db, "SELECT CONCAT_WS('|', "+cols+") FROM "+table+" FOR SYSTEM_TIME ALL ORDER BY 1")
 }
 
 // TestSystemVersionedHistory: WithHistory writes the history of

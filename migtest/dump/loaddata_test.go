@@ -104,30 +104,10 @@ func show(s sql.NullString) string {
 func tableRows(t *testing.T, tg target, table string) []string {
 	t.Helper()
 	var cols []string
-	rows, err := tg.db.Query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION", tg.Name, table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var c string
-		rows.Scan(&c)
+	for _, c := range queryStrings(t, tg.db, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION", tg.Name, table) {
 		cols = append(cols, "IFNULL(HEX(`"+c+"`),'<NULL>')")
 	}
-	rows.Close()
-	rows, err = tg.db.Query("SELECT CONCAT_WS('|'," + strings.Join(cols, ",") + ") FROM `" + table + "` ORDER BY 1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
+	return queryStrings(t, tg.db, "SELECT CONCAT_WS('|',"+strings.Join(cols, ",")+") FROM `"+table+"` ORDER BY 1")
 }
 
 // TestLoadDataFailures: what fails as an INSERT fails with the fast path
