@@ -329,8 +329,8 @@ type loader struct {
 	// than it is sent as the INSERT, which the server refuses, never as a
 	// LOAD DATA, which it would take in smaller packets (0: unknown).
 	maxPacket int64
-	sess    session
-	sessOK  bool
+	sess      session
+	sessOK    bool
 
 	tableMap  map[string]*tableState
 	pending   []deferredDDL
