@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/migtest/migtest/migtest/dsn"
+	"github.com/migtest/migtest/migtest/fixture"
 	"github.com/migtest/migtest/migtest/server"
 	"github.com/migtest/migtest/migtest/server/servertest"
 )
@@ -93,21 +94,11 @@ func tool(t testing.TB, in io.Reader, name string, args ...string) []byte {
 
 // sakilaPaths locates the Sakila files without failing.
 func sakilaPaths() (schema, data string, ok bool) {
-	dir, err := os.Getwd()
+	root, err := fixture.ModuleRoot()
 	if err != nil {
 		return "", "", false
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", "", false
-		}
-		dir = parent
-	}
-	base := filepath.Join(filepath.Dir(dir), "shared", "data", "sakila")
+	base := filepath.Join(filepath.Dir(root), "shared", "data", "sakila")
 	schema, data = filepath.Join(base, "sakila-schema.sql"), filepath.Join(base, "sakila-data.sql.gz")
 	for _, p := range []string{schema, data} {
 		if _, err := os.Stat(p); err != nil {
@@ -124,29 +115,12 @@ func servertest_required() bool { return servertest.Required() }
 // when they are absent (failing under CI).
 func sakila(t testing.TB) (schema, data string) {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
+	schema, data, ok := sakilaPaths()
+	if !ok {
+		if servertest.Required() {
+			t.Fatalf("sakila sample database missing: want %s and %s (the shared test data beside the module)", schema, data)
 		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	base := filepath.Join(filepath.Dir(dir), "shared", "data", "sakila")
-	schema, data = filepath.Join(base, "sakila-schema.sql"), filepath.Join(base, "sakila-data.sql.gz")
-	for _, p := range []string{schema, data} {
-		if _, err := os.Stat(p); err != nil {
-			if servertest.Required() {
-				t.Fatalf("sakila sample database missing: %v", err)
-			}
-			t.Skipf("sakila sample database not found at %s (the shared test data beside the module): %v", base, err)
-		}
+		t.Skipf("sakila sample database not found at %s (the shared test data beside the module)", filepath.Dir(data))
 	}
 	return schema, data
 }

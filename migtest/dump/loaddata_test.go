@@ -248,16 +248,8 @@ func TestLoadDataLocalInfileOff(t *testing.T) {
 	if _, err := root.ExecContext(ctx, "SET GLOBAL local_infile = 0"); err != nil {
 		t.Fatal(err)
 	}
-	d, err := srv.NewDatabase(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := d.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	tg := target{d, db}
+	tg := target{}
+	tg.Database, tg.db = servertest.DatabaseOn(t, srv)
 	st, err := restoreText(t, tg, ldValuesDump)
 	if err != nil {
 		t.Fatal(err)
@@ -267,7 +259,7 @@ func TestLoadDataLocalInfileOff(t *testing.T) {
 	}
 	// The server's refusal met by a load (the global turned off after the
 	// restore checked it) turns the fast path off for the restore.
-	conn, err := db.Conn(ctx)
+	conn, err := tg.db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

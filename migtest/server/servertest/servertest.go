@@ -52,7 +52,13 @@ func Server(t testing.TB) server.Server {
 // with an open handle; both are dropped/closed when the test ends.
 func NewDatabase(t testing.TB) (*server.Database, *sql.DB) {
 	t.Helper()
-	srv := Server(t)
+	return DatabaseOn(t, Server(t))
+}
+
+// DatabaseOn creates a fresh database on srv and returns it with an open
+// handle; both are dropped/closed when the test ends.
+func DatabaseOn(t testing.TB, srv server.Server) (*server.Database, *sql.DB) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	d, err := srv.NewDatabase(ctx)
