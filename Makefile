@@ -95,8 +95,8 @@ images: image
 matrix: images
 	TESTCONTAINERS_RYUK_DISABLED=true .ci/matrix $(IMAGES)
 
-## fuzz: fuzzing runs of the SQL splitter, the snapshot parser, the DDL lint's parser, the SQL lexer and
-## the backup's object names. Each target runs a fixed number of inputs (about 10 s each on 2 cores), not a
+## fuzz: fuzzing runs of the SQL splitter, the snapshot parser, the DDL lint's parser, the SQL lexer,
+## the backup's object names and restore's byte reader of VALUES lists (against the lexer's reading). Each target runs a fixed number of inputs (about 10 s each on 2 cores), not a
 ## duration: a duration races Go 1.26's fuzz coordinator at its deadline (golang/go#75804: a bare
 ## "context deadline exceeded" with no crasher, seen in CI on the slow database target). FUZZTIME=30s
 ## gives every target a duration instead.
@@ -109,6 +109,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(call fuzztime,100000x) ./migtest/ddllint
 	$(GO) test -run '^$$' -fuzz '^FuzzLex$$' -fuzztime $(call fuzztime,300000x) ./migtest/internal/sqltext
 	$(GO) test -run '^$$' -fuzz '^FuzzBackupNames$$' -fuzztime $(call fuzztime,40x) ./migtest/dump
+	$(GO) test -run '^$$' -fuzz '^FuzzFastRows$$' -fuzztime $(call fuzztime,60000x) ./migtest/dump
 
 clean:
 	rm -rf bin bench.out

@@ -171,21 +171,33 @@ func (t *ldTable) convert(text string, d sqltext.Dialect, out *bytes.Buffer) (ld
 	for _, col := range cols {
 		c.cols = append(c.cols, quoteIdent(col.name))
 	}
+	mark := out.Len()
+	if c.rows, ok = fastRows(text[tok.End:], cols, out); ok {
+		return c, true
+	}
+	out.Truncate(mark)
+	c.rows, ok = lexRows(lx, cols, out)
+	return c, ok
+}
+
+// lexRows converts the VALUES list that follows on lx, token by token.
+func lexRows(lx *sqltext.Lexer, cols []ldCol, out *bytes.Buffer) (int64, bool) {
+	var rows int64
 	for {
-		if tok, ok = lx.Next(); !ok || !tok.IsPunct('(') {
-			return c, false
+		if tok, ok := lx.Next(); !ok || !tok.IsPunct('(') {
+			return 0, false
 		}
 		if !tupleTSV(lx, cols, out) {
-			return c, false
+			return 0, false
 		}
-		c.rows++
-		tok, ok = lx.Next()
+		rows++
+		tok, ok := lx.Next()
 		if !ok || tok.IsPunct(';') {
 			_, more := lx.Next()
-			return c, !more
+			return rows, !more
 		}
 		if !tok.IsPunct(',') {
-			return c, false
+			return 0, false
 		}
 	}
 }
@@ -271,6 +283,100 @@ func tupleTSV(lx *sqltext.Lexer, cols []ldCol, out *bytes.Buffer) bool {
 	}
 	out.WriteByte('\n')
 	return true
+}
+
+// fastRows converts the VALUES list s (the text after VALUES) of the
+// commonest dump: numbers, NULL and single-quoted strings without escapes,
+// separated by commas and white space. It reads bytes, not tokens, and
+// gives up (ok false) at anything else: a comment, an escape, a doubled
+// quote, a string prefix, a hex or bit literal. The caller then reads the
+// list with the lexer, which decides. Where it succeeds it writes what
+// the lexer's reading writes (FuzzFastRows checks it).
+func fastRows(s string, cols []ldCol, out *bytes.Buffer) (rows int64, ok bool) {
+	i := 0
+	for {
+		if i = skipSpace(s, i); i >= len(s) || s[i] != '(' {
+			return 0, false
+		}
+		i++
+		for k, col := range cols {
+			if k > 0 {
+				out.WriteByte('\t')
+			}
+			if i, ok = fastValue(s, skipSpace(s, i), col, out); !ok {
+				return 0, false
+			}
+			want := byte(',')
+			if k == len(cols)-1 {
+				want = ')'
+			}
+			if i = skipSpace(s, i); i >= len(s) || s[i] != want {
+				return 0, false
+			}
+			i++
+		}
+		out.WriteByte('\n')
+		rows++
+		switch i = skipSpace(s, i); {
+		case i == len(s):
+			return rows, true
+		case s[i] == ';':
+			return rows, skipSpace(s, i+1) == len(s)
+		case s[i] != ',':
+			return 0, false
+		}
+		i++
+	}
+}
+
+// fastValue writes the plain literal at s[i] for col and returns the
+// index after it; ok is false for anything fastRows leaves to the lexer.
+func fastValue(s string, i int, col ldCol, out *bytes.Buffer) (int, bool) {
+	if i >= len(s) {
+		return i, false
+	}
+	switch c := s[i]; {
+	case c == '\'':
+		j := i + 1
+		for j < len(s) && s[j] != '\'' && s[j] != '\\' {
+			j++
+		}
+		if j >= len(s) || s[j] != '\'' || j+1 < len(s) && s[j+1] == '\'' {
+			return i, false
+		}
+		writeTSV(out, s[i+1:j])
+		return j + 1, true
+	case c == 'N' || c == 'n':
+		if len(s)-i < 4 || !strings.EqualFold(s[i:i+4], "NULL") || i+4 < len(s) && sqltext.IsWordByte(s[i+4]) {
+			return i, false
+		}
+		out.WriteString(`\N`)
+		return i + 4, true
+	case col.num && (c == '-' || c >= '0' && c <= '9'):
+		j := i
+		if c == '-' {
+			j++
+		}
+		k := j
+		for k < len(s) && (s[k] >= '0' && s[k] <= '9' || s[k] == '.') {
+			k++
+		}
+		if !plainNumber(s[j:k]) || k < len(s) && sqltext.IsWordByte(s[k]) {
+			return i, false
+		}
+		out.WriteString(s[i:k])
+		return k, true
+	}
+	return i, false
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// white space.
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r' || s[i] == '\f' || s[i] == '\v') {
+		i++
+	}
+	return i
 }
 
 // plainNumber reports whether s is digits with at most one decimal point:

@@ -1,0 +1,90 @@
+package dump
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/migtest/migtest/migtest/internal/sqltext"
+)
+
+// fastCols are the column lists FuzzFastRows reads values for: bit k of
+// mask set makes column k numeric.
+func fastCols(n, mask uint8) []ldCol {
+	cols := make([]ldCol, 1+int(n)%6)
+	for k := range cols {
+		cols[k] = ldCol{name: "c", num: mask&(1<<k) != 0}
+	}
+	return cols
+}
+
+// FuzzFastRows: wherever the byte reader of VALUES lists (fastRows) takes
+// a list, the lexer's reading (lexRows) takes it too and writes the same
+// text and row count. The byte reader may give up where the lexer does
+// not; it must never read a list differently.
+func FuzzFastRows(f *testing.F) {
+	for _, s := range []string{
+		" (1,'a',NULL),(2,'b\tc','')",
+		"(1,-2.5,'x');",
+		"(1,-2.5,'x');\n",
+		"(1,'it''s',NULL)",
+		"(1,'back\\\\slash',NULL)",
+		"(1, 'a' ,\nnull ) , (2,'b',NULL) ;  ",
+		"(1e3,'a',NULL)",
+		"(0x1F,'a',NULL)",
+		"(-.5,'a',NULL)",
+		"(- 5,'a',NULL)",
+		"(1,'a' 'b',NULL)",
+		"(1,_utf8mb4'a',NULL)",
+		"(1,'a',NULLx)",
+		"(1,'a',NULL) /* c */",
+		"(1,'a',NULL); -- c",
+		"(1,\"a\",NULL)",
+		"(1,'a\x00b',NULL)",
+		"(1.,'a',NULL),(2..3,'b',NULL)",
+		"(1,'a',NULL),",
+		"(1,'a',NULL)x",
+		"(1,'unterminated",
+	} {
+		f.Add(s, uint8(2), uint8(1))
+	}
+	f.Fuzz(func(t *testing.T, s string, n, mask uint8) {
+		cols := fastCols(n, mask)
+		var fast, lexed bytes.Buffer
+		rows, ok := fastRows(s, cols, &fast)
+		if !ok {
+			return
+		}
+		lxRows, lxOK := lexRows(sqltext.NewLexer(s, sqltext.Dialect{}), cols, &lexed)
+		if !lxOK || lxRows != rows || !bytes.Equal(fast.Bytes(), lexed.Bytes()) {
+			t.Fatalf("%q (%d columns, numeric mask %b):\nfast  %d rows %q\nlexer %v %d rows %q", s, len(cols), mask, rows, fast.Bytes(), lxOK, lxRows, lexed.Bytes())
+		}
+	})
+}
+
+// TestFastRowsTakesDumps: the byte reader takes the VALUES lists
+// mariadb-dump writes (so the fast path is fast), and gives up on what it
+// leaves to the lexer.
+func TestFastRowsTakesDumps(t *testing.T) {
+	t.Parallel()
+	cols := []ldCol{{num: true}, {}, {num: true}, {}}
+	for _, tc := range []struct {
+		in   string
+		want string // "" : gives up
+	}{
+		{" (10001,'1953-09-02',60117,NULL),(10002,'a\tb',-1.50,'')", "10001\t1953-09-02\t60117\t\\N\n10002\ta\\tb\t-1.50\t\n"},
+		{" (1,'x',2,'y');\n", "1\tx\t2\ty\n"},
+		{" (1,'it''s',2,'y')", ""},
+		{" (1,'a\\nb',2,'y')", ""},
+		{" (1,'x',1e3,'y')", ""},
+		{" (1,'x',2,'y') /* trailing */", ""},
+		{" (1,'x',2)", ""},
+		{" ('1','x',2,'y')", "1\tx\t2\ty\n"},
+		{" (1,2,2,'y')", ""},
+	} {
+		var out bytes.Buffer
+		_, ok := fastRows(tc.in, cols, &out)
+		if got := out.String(); ok != (tc.want != "") || ok && got != tc.want {
+			t.Errorf("fastRows(%q) = %q, %v; want %q", tc.in, got, ok, tc.want)
+		}
+	}
+}
