@@ -224,19 +224,23 @@ func BenchmarkRestore(b *testing.B) {
 func restoreBenchmarks(b *testing.B, dump, myDir string, check func(*testing.B, target)) {
 	fi, _ := os.Stat(dump)
 	run := func(b *testing.B, load func(b *testing.B, tg target)) {
+		cpu := newCPUMeter(b)
 		for b.Loop() {
 			b.StopTimer()
 			d, db := servertest.NewDatabase(b)
 			tg := target{d, db}
+			cpu.start()
 			b.StartTimer()
 			load(b, tg)
 			b.StopTimer()
+			cpu.stop()
 			check(b, tg)
 			db.Close()
 			d.Drop(context.Background())
 			b.StartTimer()
 		}
 		b.ReportMetric(float64(fi.Size())/1e6, "MB-in")
+		cpu.report(b)
 	}
 	ours := func(opts ...RestoreOption) func(*testing.B, target) {
 		return func(b *testing.B, tg target) {
