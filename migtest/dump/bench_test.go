@@ -259,6 +259,7 @@ func restoreBenchmarks(b *testing.B, dump, myDir string, check func(*testing.B, 
 	b.Run("ours-no-deferred-indexes", func(b *testing.B) { run(b, ours(WithDeferredIndexes(false))) })
 	b.Run("ours-1-connection", func(b *testing.B) { run(b, ours(WithParallel(1))) })
 	b.Run("ours-spread-inserts", func(b *testing.B) { run(b, ours(withSpread(64<<10))) })
+	b.Run("ours-no-steal", func(b *testing.B) { run(b, ours(withSteal(0))) })
 	b.Run("stock", func(b *testing.B) {
 		requireTools(b, "mariadb")
 		run(b, func(b *testing.B, tg target) {

@@ -23,6 +23,10 @@ type item struct {
 	// INSERTs, on any worker.
 	anyOrder bool
 	sync     bool // a no-op marker the dispatcher waits on
+	// epoch is the number of session broadcasts (SET statements run on
+	// every connection) read before it: a connection that takes it over
+	// replays that many first (steal.go).
+	epoch int64
 	// ld: the worker may load its rows through LOAD DATA (loaddata.go).
 	ld *ldItem
 }
@@ -60,6 +64,21 @@ type queue struct {
 	diskBytes int64 // bytes of those items
 	closed    bool
 	err       error
+	// stolen counts its items another worker took and has not finished
+	// (steal.go): until it is 0, pop hands out no item that must run in
+	// order. kicked wakes an idle consumer to look for such work.
+	stolen int
+	kicked bool
+	// last is the item its consumer took last: only a run of order-free
+	// items that continues it may be taken over.
+	last struct {
+		free  bool
+		table string
+		epoch int64
+		// ran: an item of its run (the order-free items of its table and
+		// epoch it took one after the other) ran without an error.
+		ran bool
+	}
 }
 
 func newQueue(b *budget) *queue {
@@ -118,48 +137,74 @@ var errClosed = errors.New("queue closed")
 // pop returns the next item, waiting for one; ok is false once the queue
 // is closed and empty.
 func (q *queue) pop() (item, bool, error) {
+	for {
+		it, ok, kicked, err := q.take()
+		if !kicked {
+			return it, ok, err
+		}
+	}
+}
+
+// take is pop that also returns, with kicked set, when kick is called
+// while the queue is empty.
+func (q *queue) take() (it item, ok, kicked bool, err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for {
 		if q.err != nil {
-			return item{}, false, q.err
+			return item{}, false, false, q.err
+		}
+		if q.head < len(q.mem) && q.stolen > 0 && !q.mem[q.head].anyOrder {
+			q.cond.Wait() // a statement that must come after what another worker took
+			continue
 		}
 		if q.head < len(q.mem) {
 			it := q.mem[q.head]
 			q.mem[q.head] = item{}
 			q.head++
+			same := q.last.free && it.anyOrder && it.table == q.last.table && it.epoch == q.last.epoch
+			q.last.free, q.last.table, q.last.epoch, q.last.ran = it.anyOrder, it.table, it.epoch, same && q.last.ran
 			if q.head == len(q.mem) {
 				q.mem, q.head = q.mem[:0], 0
 			}
 			q.b.mu.Lock()
 			q.b.mem -= itemSize(&it)
 			q.b.mu.Unlock()
-			return it, true, nil
+			return it, true, false, nil
+		}
+		if q.spilled > 0 && q.stolen > 0 {
+			q.cond.Wait() // read back in order once the taken items are done
+			continue
 		}
 		if q.spilled > 0 {
 			it, err := q.read()
 			if err != nil {
 				q.err = err
-				return item{}, false, err
+				return item{}, false, false, err
 			}
 			size := itemSize(&it)
+			q.last.free, q.last.ran = false, false
 			q.spilled--
 			q.diskBytes -= size
 			if q.spilled == 0 {
 				// drained: start the file over
 				if err := q.reset(); err != nil {
 					q.err = err
-					return item{}, false, err
+					return item{}, false, false, err
 				}
 			}
 			q.b.mu.Lock()
 			q.b.disk -= size
 			q.b.cond.Broadcast()
 			q.b.mu.Unlock()
-			return it, true, nil
+			return it, true, false, nil
 		}
 		if q.closed {
-			return item{}, false, nil
+			return item{}, false, false, nil
+		}
+		if q.kicked {
+			q.kicked = false
+			return item{}, false, true, nil
 		}
 		q.cond.Wait()
 	}

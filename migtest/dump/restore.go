@@ -80,6 +80,9 @@ type restoreConfig struct {
 	charset    string
 	collation  string
 	spreadMin  int // smallest INSERT spread over the workers; < 0: none (see spreadable)
+	// stealBelow: idle workers take over order-free INSERTs from a busy
+	// one while fewer workers than this are running (steal.go); 0: never.
+	stealBelow int
 	loadData   bool
 }
 
@@ -212,10 +215,13 @@ func explain(err error, size int) error {
 //
 // CREATE DATABASE, USE and ALTER DATABASE of the dump's own database are
 // rewritten to database; a dump that names a second database is refused.
-// Tables load in parallel, each table's statements in input order; views
-// and triggers are created after the data (in input order, with the
-// session settings they were written under), and plain secondary indexes
-// are built after each table's data (WithDeferredIndexes).
+// Tables load in parallel, each table's statements in input order, except
+// that a connection left idle while a large table loads takes over that
+// table's plain INSERTs from the far end, in the session the dump set for
+// them (see steal.go); views and triggers are created after the data (in
+// input order, with the session settings they were written under), and
+// plain secondary indexes are built after each table's data
+// (WithDeferredIndexes).
 //
 // On failure Restore stops at the first error, which names the statement
 // number, line, byte offset and an excerpt, and drops every table, view,
@@ -230,6 +236,7 @@ func Restore(ctx context.Context, db *sql.DB, database string, r io.Reader, opts
 		memBudget:  256 << 20,
 		diskBudget: 4 << 30,
 		spreadMin:  -1, // off: not yet shown faster (see docs/benchmarks-dump.md)
+		stealBelow: runtime.NumCPU(),
 		loadData:   true,
 	}
 	for _, o := range opts {
@@ -242,6 +249,9 @@ func Restore(ctx context.Context, db *sql.DB, database string, r io.Reader, opts
 	}
 	if n := db.Stats().MaxOpenConnections; n > 0 && cfg.parallel+1 > n {
 		cfg.parallel = max(1, n-1)
+	}
+	if n := db.Stats().MaxOpenConnections; n > 0 && cfg.parallel+2 > n {
+		cfg.stealBelow = 0 // no room for the helper connection
 	}
 	in, err := openInput(r)
 	if err != nil {
@@ -258,7 +268,7 @@ func Restore(ctx context.Context, db *sql.DB, database string, r io.Reader, opts
 		return st, fmt.Errorf("restore into %s: %w%s", database, err, l.cleanup())
 	}
 	l.report()
-	cfg.logger.Info("restore finished", "database", database, "statements", st.Statements, "rows", st.Rows, "tables", st.Tables, "bytes", st.Bytes, "load_data", st.LoadData, "duration", st.Duration.Round(time.Millisecond))
+	cfg.logger.Info("restore finished", "database", database, "statements", st.Statements, "rows", st.Rows, "tables", st.Tables, "bytes", st.Bytes, "load_data", st.LoadData, "taken_over", l.helped.Load(), "duration", st.Duration.Round(time.Millisecond))
 	return st, nil
 }
 
@@ -347,9 +357,16 @@ type loader struct {
 	mu   sync.Mutex
 	cond *sync.Cond
 	err  error
+	// running counts the workers executing a statement; epoch the session
+	// broadcasts sent so far, sets their statements (guarded by mu).
+	running int
+	epoch   int64
+	sets    [][]string
+	help    helper // steal.go
 
 	statements, rows, doneRaw, readRaw atomic.Int64
 	loads                              atomic.Int64 // statements loaded through LOAD DATA
+	helped                             atomic.Int64 // INSERTs an idle worker took over (steal.go)
 	logged                             map[string]bool
 }
 
@@ -666,6 +683,7 @@ func (l *loader) statement(it item) error {
 			if err := l.waitIdle(); err != nil {
 				return err
 			}
+			l.noReplay() // its value depends on when it runs (steal.go)
 		}
 		return l.broadcast(it, c.autocommit)
 	case opTxn:
@@ -704,6 +722,8 @@ func (l *loader) statement(it item) error {
 			it.anyOrder = true
 			return l.send(l.leastLoaded(), it)
 		}
+		// An idle worker may take it over at the tail (steal.go).
+		it.anyOrder = l.cfg.stealBelow > 0 && orderFree(it.text, ts)
 		return l.send(l.route(c.table), it)
 	case opTable:
 		if err := l.flushFor(c.table, true); err != nil {
@@ -1003,7 +1023,13 @@ func (l *loader) unqualify(it *item, quals []qual) error {
 // on the loaded 2-core machine of issue 11 it was not measured faster than
 // a table per connection (BenchmarkRestore*/ours-spread-inserts).
 func (l *loader) spreadable(text string, ts *tableState) bool {
-	if l.cfg.spreadMin < 0 || ts == nil || ts.autoInc || len(text) < l.cfg.spreadMin || len(text) < 12 {
+	return l.cfg.spreadMin >= 0 && len(text) >= l.cfg.spreadMin && orderFree(text, ts)
+}
+
+// orderFree reports whether an INSERT may run in any order with the
+// table's other INSERTs, on any connection (see spreadable).
+func orderFree(text string, ts *tableState) bool {
+	if ts == nil || ts.autoInc || len(text) < 12 {
 		return false
 	}
 	head := strings.ToUpper(text[:12])
@@ -1067,6 +1093,7 @@ func (l *loader) send(w int, it item) error {
 		return l.err
 	}
 	wk := l.workers[w]
+	it.epoch = l.epoch
 	wk.bytes += int64(len(it.text))
 	wk.n++
 	if it.table != "" {
@@ -1094,37 +1121,72 @@ func (l *loader) send(w int, it item) error {
 func (l *loader) runWorker(w *worker) {
 	defer close(w.done)
 	for {
-		it, ok, err := w.q.pop()
+		it, ok, kicked, err := w.q.take()
 		if err != nil {
 			if !errors.Is(err, errClosed) {
 				l.fail(err)
 			}
 			return
 		}
+		if kicked {
+			if l.helpOut(w) {
+				w.q.kick() // look for the next one
+			}
+			continue
+		}
 		if !ok {
 			return
 		}
-		if l.failed() != nil {
+		if !l.runItem(w, w, w.conn, &it) {
 			return
 		}
+	}
+}
+
+// runItem runs it, an item of owner's queue, on conn for worker w (w's
+// own, or the helper connection when w took it over from owner) and
+// reports whether the worker goes on.
+func (l *loader) runItem(w, owner *worker, conn *sql.Conn, it *item) bool {
+	var err error
+	if err = l.failed(); err == nil {
 		if it.ld != nil && it.ld.tab == nil {
-			l.spooledLD(&it)
-		}
-		if err := l.exec(w.conn, &it); err != nil {
-			l.fail(err)
-			return
+			l.spooledLD(it)
 		}
 		l.mu.Lock()
-		w.bytes -= int64(len(it.text))
-		w.n--
-		if it.table != "" {
-			if ts := l.tableMap[it.table]; ts != nil {
-				ts.queued--
-			}
-		}
-		l.cond.Broadcast()
+		l.running++
+		l.mu.Unlock()
+		err = l.exec(conn, it)
+		l.mu.Lock()
+		l.running--
 		l.mu.Unlock()
 	}
+	if err != nil {
+		l.fail(err)
+	}
+	switch {
+	case owner != w:
+		owner.q.stolenDone()
+		if err == nil {
+			l.helped.Add(1)
+		}
+	case err == nil:
+		w.q.ran()
+	}
+	if err != nil {
+		return false
+	}
+	l.mu.Lock()
+	owner.bytes -= int64(len(it.text))
+	owner.n--
+	if it.table != "" {
+		if ts := l.tableMap[it.table]; ts != nil {
+			ts.queued--
+		}
+	}
+	l.cond.Broadcast()
+	l.mu.Unlock()
+	l.kickIdle()
+	return true
 }
 
 // ddlDeadlockRetries bounds the retries of a DDL statement the server
@@ -1218,6 +1280,14 @@ func (l *loader) broadcast(it item, autocommit bool) error {
 	if err := l.exec(l.ctrl, &it); err != nil {
 		return err
 	}
+	l.mu.Lock()
+	l.epoch++
+	set := []string{it.text}
+	if autocommit {
+		set = append(set, "SET SESSION autocommit=1")
+	}
+	l.sets = append(l.sets, set)
+	l.mu.Unlock()
 	for i := range l.workers {
 		w := it
 		w.raw = 0
@@ -1375,6 +1445,10 @@ func (l *loader) stopWorkers() {
 		<-w.done
 		w.q.discard()
 		discard(w.conn)
+	}
+	if l.help.conn != nil {
+		discard(l.help.conn)
+		l.help.conn = nil
 	}
 	if l.budget != nil {
 		l.budget.mu.Lock()

@@ -152,3 +152,7 @@ func withChunk(n int) BackupOption { return func(c *backupConfig) { c.chunk = n 
 // withSpread sets the smallest INSERT spread over the workers (tests
 // only; < 0: none).
 func withSpread(n int) RestoreOption { return func(c *restoreConfig) { c.spreadMin = n } }
+
+// withSteal sets how few busy workers let an idle one take an INSERT over
+// (steal.go): 0 never, a large number whenever one is idle.
+func withSteal(n int) RestoreOption { return func(c *restoreConfig) { c.stealBelow = n } }
