@@ -373,7 +373,7 @@ func fastValue(s string, i int, col ldCol, out *bytes.Buffer) (int, bool) {
 // skipSpace returns the index of the first byte at or after i that is not
 // white space.
 func skipSpace(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r' || s[i] == '\f' || s[i] == '\v') {
+	for i < len(s) && sqltext.IsSpace(s[i]) {
 		i++
 	}
 	return i

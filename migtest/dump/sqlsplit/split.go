@@ -18,6 +18,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
 // Kind tells what a Piece is.
@@ -275,10 +277,6 @@ func (s *Scanner) more(i, n int) bool {
 	return len(s.buf)-i < n && !s.eof
 }
 
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
-}
-
 // step scans from pos. It returns true when a piece is complete (in
 // s.piece), false when it needs more input (or the input ended with
 // nothing left).
@@ -474,7 +472,7 @@ func (s *Scanner) endStatement() bool {
 	}
 	ts := s.start + s.textStart
 	te := end
-	for te > ts && isSpace(s.buf[te-1]) {
+	for te > ts && sqltext.IsSpace(s.buf[te-1]) {
 		te--
 	}
 	s.number++
@@ -505,7 +503,7 @@ func (s *Scanner) finish() bool {
 		ts := s.start + s.textStart
 		te := s.pos
 		if s.state != stQuote && s.state != stBlockComment {
-			for te > ts && isSpace(s.buf[te-1]) {
+			for te > ts && sqltext.IsSpace(s.buf[te-1]) {
 				te--
 			}
 		}

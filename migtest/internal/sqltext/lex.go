@@ -124,7 +124,7 @@ func (l *Lexer) skip() bool {
 	for l.i < len(s) {
 		c := s[l.i]
 		switch {
-		case isSpace(c):
+		case IsSpace(c):
 			l.i++
 		case c == '#' || c == '-' && strings.HasPrefix(s[l.i:], "--") && (l.i+2 >= len(s) || s[l.i+2] <= ' '):
 			j := strings.IndexByte(s[l.i:], '\n')
@@ -245,7 +245,8 @@ func wordEnd(s string, j int, number bool) int {
 	return j
 }
 
-func isSpace(c byte) bool {
+// IsSpace reports whether c is white space between tokens.
+func IsSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
 }
 
