@@ -134,19 +134,9 @@ func (q *queue) push(it item) error {
 
 var errClosed = errors.New("queue closed")
 
-// pop returns the next item, waiting for one; ok is false once the queue
-// is closed and empty.
-func (q *queue) pop() (item, bool, error) {
-	for {
-		it, ok, kicked, err := q.take()
-		if !kicked {
-			return it, ok, err
-		}
-	}
-}
-
-// take is pop that also returns, with kicked set, when kick is called
-// while the queue is empty.
+// take returns the next item, waiting for one; ok is false once the
+// queue is closed and empty. It also returns, with kicked set, when kick
+// is called while the queue is empty (steal.go).
 func (q *queue) take() (it item, ok, kicked bool, err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()

@@ -28,7 +28,7 @@ func TestQueueSpill(t *testing.T) {
 		q.close()
 	}()
 	for i := 0; ; i++ {
-		it, ok, err := q.pop()
+		it, ok, _, err := q.take()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -357,10 +357,10 @@ type loader struct {
 	mu   sync.Mutex
 	cond *sync.Cond
 	err  error
-	// running counts the workers executing a statement; epoch the session
-	// broadcasts sent so far, sets their statements (guarded by mu).
+	// running counts the workers executing a statement; sets holds the
+	// session broadcasts sent so far, the statements of each (guarded by
+	// mu; an item's epoch is len(sets) when it was queued).
 	running int
-	epoch   int64
 	sets    [][]string
 	help    helper // steal.go
 
@@ -1093,7 +1093,7 @@ func (l *loader) send(w int, it item) error {
 		return l.err
 	}
 	wk := l.workers[w]
-	it.epoch = l.epoch
+	it.epoch = int64(len(l.sets))
 	wk.bytes += int64(len(it.text))
 	wk.n++
 	if it.table != "" {
@@ -1147,8 +1147,8 @@ func (l *loader) runWorker(w *worker) {
 // own, or the helper connection when w took it over from owner) and
 // reports whether the worker goes on.
 func (l *loader) runItem(w, owner *worker, conn *sql.Conn, it *item) bool {
-	var err error
-	if err = l.failed(); err == nil {
+	err := l.failed()
+	if err == nil {
 		if it.ld != nil && it.ld.tab == nil {
 			l.spooledLD(it)
 		}
@@ -1158,33 +1158,29 @@ func (l *loader) runItem(w, owner *worker, conn *sql.Conn, it *item) bool {
 		err = l.exec(conn, it)
 		l.mu.Lock()
 		l.running--
+		if err == nil {
+			owner.bytes -= int64(len(it.text))
+			owner.n--
+			if ts := l.tableMap[it.table]; it.table != "" && ts != nil {
+				ts.queued--
+			}
+			l.cond.Broadcast()
+		}
 		l.mu.Unlock()
-	}
-	if err != nil {
-		l.fail(err)
 	}
 	switch {
 	case owner != w:
 		owner.q.stolenDone()
-		if err == nil {
-			l.helped.Add(1)
-		}
 	case err == nil:
 		w.q.ran()
 	}
 	if err != nil {
+		l.fail(err)
 		return false
 	}
-	l.mu.Lock()
-	owner.bytes -= int64(len(it.text))
-	owner.n--
-	if it.table != "" {
-		if ts := l.tableMap[it.table]; ts != nil {
-			ts.queued--
-		}
+	if owner != w {
+		l.helped.Add(1)
 	}
-	l.cond.Broadcast()
-	l.mu.Unlock()
 	l.kickIdle()
 	return true
 }
@@ -1281,7 +1277,6 @@ func (l *loader) broadcast(it item, autocommit bool) error {
 		return err
 	}
 	l.mu.Lock()
-	l.epoch++
 	set := []string{it.text}
 	if autocommit {
 		set = append(set, "SET SESSION autocommit=1")
