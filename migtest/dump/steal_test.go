@@ -178,3 +178,27 @@ func TestQueueSteal(t *testing.T) {
 		t.Fatal("stole the only queued item of the run")
 	}
 }
+
+// TestStealSakila: the public Sakila sample, loaded by the stock client,
+// dumped by mariadb-dump in small INSERTs (--net-buffer-length=4096, so
+// film_actor and film_category, whose keys are not AUTO_INCREMENT, come
+// in dozens of statements) and restored with idle connections taking
+// INSERTs over whenever they can, equals the source object by object and
+// row by row.
+func TestStealSakila(t *testing.T) {
+	t.Parallel()
+	if _, _, ok := sakilaPaths(); !ok && !servertest_required() {
+		t.Skip("the Sakila sample is not beside the repository (../shared/data/sakila)")
+	}
+	src := newTarget(t)
+	loadSakilaStock(t, src)
+	out := tool(t, nil, "mariadb-dump", "--routines", "--triggers", "--events", "--single-transaction", "--net-buffer-length=4096", src.Name)
+	var log bytes.Buffer
+	got := newTarget(t)
+	restoreFile(t, got, writeFile(t, "sakila.sql", out), withSteal(1000), WithRestoreLogger(slog.New(slog.NewTextHandler(&log, nil))))
+	sameDatabase(t, src.db, src.Name, got.Name)
+	m := takenOver.FindStringSubmatch(log.String())
+	if m == nil || m[1] == "0" {
+		t.Errorf("no INSERT of Sakila was taken over (%v): the test did not test stealing", m)
+	}
+}
