@@ -15,8 +15,8 @@ import (
 
 // BenchmarkCIRehearsal times the CI rehearsal as CI runs it, `make
 // rehearse-big` (the one pass by migtest rehearse, then go test of every
-// patch package, whose assertions run on the databases the pass kept, then
-// the lock-budget test), against the work it rehearses done once: one
+// patch package, whose assertions run on the databases the pass kept;
+// migtest's own lock-budget test is make test-big, not timed here), against the work it rehearses done once: one
 // restore and one plain up of the same fixture file. Cold: an empty
 // fixture and pass cache (the server's empty data directory stays cached,
 // as after make test in CI); warm: the fixture's tablespaces are in the
