@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,16 +149,14 @@ func checkRows(b *testing.B, tg target, rows map[string]int) {
 	}
 }
 
-// benchSource is the database of the Frappe-shaped benchmark data and its
-// mydumper dump.
-func benchSource(b *testing.B) (target, string) {
+// benchSource is the database of the Frappe-shaped benchmark data.
+func benchSource(b *testing.B) target {
 	return sourceOf(b, "bench-"+benchVersion, benchDump(b))
 }
 
 type loadedSource struct {
 	once sync.Once
 	tg   target
-	dir  string // its mydumper dump ("" without mydumper)
 }
 
 var (
@@ -165,10 +164,9 @@ var (
 	sources   = map[string]*loadedSource{}
 )
 
-// sourceOf is a database holding the dump p, restored once per process,
-// with a mydumper dump of it (for myloader) beside, kept in os.TempDir()
-// under key.
-func sourceOf(b *testing.B, key, p string) (target, string) {
+// sourceOf is a database holding the dump p, restored once per process
+// (for the backup benchmarks, which read it).
+func sourceOf(b *testing.B, key, p string) target {
 	b.Helper()
 	sourcesMu.Lock()
 	s := sources[key]
@@ -188,26 +186,36 @@ func sourceOf(b *testing.B, key, p string) (target, string) {
 			b.Fatal(err)
 		}
 		s.tg = target{d, db}
-		f, err := os.Open(p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer f.Close()
-		if _, err := Restore(context.Background(), db, d.Name, f); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := exec.LookPath("mydumper"); err == nil {
-			s.dir = filepath.Join(os.TempDir(), "migtest-bench-mydumper-"+key)
-			if _, err := os.Stat(filepath.Join(s.dir, "metadata")); err != nil {
-				os.RemoveAll(s.dir)
-				shell(b, fmt.Sprintf("mydumper %s -B %s -o %s -t 4 -c -r 100000", myArgs(b), d.Name, s.dir))
-			}
-		}
+		restoreFile(b, s.tg, p)
 	})
 	if s.tg.Database == nil {
 		b.Fatal("the benchmark source database could not be made")
 	}
-	return s.tg, s.dir
+	return s.tg
+}
+
+// myloaderDir is a mydumper dump of the dump p for myloader ("" without
+// mydumper), kept in os.TempDir() under key across runs. It is made from
+// a database that is dropped again at once, so that no source database
+// shares the server's buffer pool with the restores being timed.
+func myloaderDir(b *testing.B, key, p string) string {
+	b.Helper()
+	if _, err := exec.LookPath("mydumper"); err != nil {
+		return ""
+	}
+	dir := filepath.Join(os.TempDir(), "migtest-bench-mydumper-"+key)
+	if _, err := os.Stat(filepath.Join(dir, "metadata")); err == nil {
+		return dir
+	}
+	d, db := servertest.NewDatabase(b)
+	restoreFile(b, target{d, db}, p)
+	os.RemoveAll(dir)
+	shell(b, fmt.Sprintf("mydumper %s -B %s -o %s -t 4 -c -r 100000", myArgs(b), d.Name, dir))
+	db.Close()
+	if err := d.Drop(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return dir
 }
 
 // BenchmarkRestore loads the generated 1.65 M-row dump: ours (default,
@@ -216,71 +224,125 @@ func sourceOf(b *testing.B, key, p string) (target, string) {
 // of 100,000 rows, 4 threads).
 func BenchmarkRestore(b *testing.B) {
 	dump := benchDump(b)
-	_, myDir := benchSource(b)
+	myDir := myloaderDir(b, "bench-"+benchVersion, dump)
 	restoreBenchmarks(b, dump, myDir, func(b *testing.B, tg target) { checkRows(b, tg, benchRows) })
 }
 
-// restoreBenchmarks loads dump with each loader, checking the result.
+// benchLoader is one way of loading a benchmark dump into a target.
+type benchLoader struct {
+	name string
+	load func(b *testing.B, tg target)
+}
+
+// roundNo rotates the order of the loaders from one rounds run to the next.
+var roundNo atomic.Int64
+
+// restoreBenchmarks loads dump with each loader, checking the result, and
+// runs "rounds": ours, stock and myloader back to back in each iteration.
 func restoreBenchmarks(b *testing.B, dump, myDir string, check func(*testing.B, target)) {
 	fi, _ := os.Stat(dump)
-	run := func(b *testing.B, load func(b *testing.B, tg target)) {
-		cpu := newCPUMeter(b)
-		for b.Loop() {
-			b.StopTimer()
-			d, db := servertest.NewDatabase(b)
-			tg := target{d, db}
-			cpu.start()
-			b.StartTimer()
-			load(b, tg)
-			b.StopTimer()
-			cpu.stop()
-			check(b, tg)
-			db.Close()
-			d.Drop(context.Background())
-			b.StartTimer()
+	// once loads into a fresh database, timing the load alone.
+	once := func(b *testing.B, l benchLoader, cpu *cpuMeter) time.Duration {
+		d, db := servertest.NewDatabase(b)
+		tg := target{d, db}
+		cpu.start()
+		t0 := time.Now()
+		b.StartTimer()
+		l.load(b, tg)
+		b.StopTimer()
+		took := time.Since(t0)
+		cpu.stop()
+		check(b, tg)
+		db.Close()
+		if err := d.Drop(context.Background()); err != nil {
+			b.Fatal(err)
 		}
-		b.ReportMetric(float64(fi.Size())/1e6, "MB-in")
-		cpu.report(b)
+		return took
 	}
 	ours := func(opts ...RestoreOption) func(*testing.B, target) {
-		return func(b *testing.B, tg target) {
-			f, err := os.Open(dump)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer f.Close()
-			if _, err := Restore(context.Background(), tg.db, tg.Name, f, opts...); err != nil {
-				b.Fatal(err)
-			}
-		}
+		return func(b *testing.B, tg target) { restoreFile(b, tg, dump, opts...) }
 	}
-	b.Run("ours", func(b *testing.B) { run(b, ours()) })
-	b.Run("ours-insert", func(b *testing.B) { run(b, ours(WithLoadData(false))) })
-	b.Run("ours-no-deferred-indexes", func(b *testing.B) { run(b, ours(WithDeferredIndexes(false))) })
-	b.Run("ours-1-connection", func(b *testing.B) { run(b, ours(WithParallel(1))) })
-	b.Run("ours-spread-inserts", func(b *testing.B) { run(b, ours(withSpread(64<<10))) })
-	b.Run("ours-no-steal", func(b *testing.B) { run(b, ours(withSteal(0))) })
-	b.Run("stock", func(b *testing.B) {
+	stock := benchLoader{"stock", func(b *testing.B, tg target) {
 		requireTools(b, "mariadb")
-		run(b, func(b *testing.B, tg target) {
-			shell(b, fmt.Sprintf("gzip -dc %s | mariadb --defaults-extra-file=$CNF %s", dump, tg.Name))
-		})
-	})
-	b.Run("myloader", func(b *testing.B) {
+		shell(b, fmt.Sprintf("gzip -dc %s | mariadb --defaults-extra-file=$CNF %s", dump, tg.Name))
+	}}
+	myloader := benchLoader{"myloader", func(b *testing.B, tg target) {
 		requireTools(b, "myloader")
 		if myDir == "" {
-			b.Skip("no mydumper dump")
+			b.Skip("no mydumper dump (apt-get install mydumper)")
 		}
-		run(b, func(b *testing.B, tg target) {
-			shell(b, fmt.Sprintf("myloader %s -d %s -B %s -t 4 -o", myArgs(b), myDir, tg.Name))
+		shell(b, fmt.Sprintf("myloader %s -d %s -B %s -t 4 -o", myArgs(b), myDir, tg.Name))
+	}}
+	loaders := []benchLoader{
+		{"ours", ours()},
+		{"ours-insert", ours(WithLoadData(false))},
+		{"ours-no-deferred-indexes", ours(WithDeferredIndexes(false))},
+		{"ours-1-connection", ours(WithParallel(1))},
+		{"ours-spread-inserts", ours(withSpread(64 << 10))},
+		{"ours-no-steal", ours(withSteal(0))},
+		stock,
+		myloader,
+	}
+	for _, l := range loaders {
+		b.Run(l.name, func(b *testing.B) {
+			cpu := newCPUMeter(b)
+			for b.Loop() {
+				b.StopTimer()
+				once(b, l, cpu)
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(fi.Size())/1e6, "MB-in")
+			cpu.report(b, "")
 		})
+	}
+	// rounds: the host's speed drifts within minutes on a shared machine,
+	// so a ratio is fair only between loads made one right after the other.
+	// Each iteration is one round of the three, in an order that rotates
+	// from run to run; it reports each one's time and the round's speedups.
+	b.Run("rounds", func(b *testing.B) {
+		three := []benchLoader{loaders[0], stock, myloader}
+		cpu := map[string]*cpuMeter{}
+		for _, l := range three {
+			cpu[l.name] = newCPUMeter(b)
+		}
+		var xStock, xMy []float64
+		sum := map[string]time.Duration{}
+		n := 0
+		for b.Loop() {
+			b.StopTimer()
+			first := int(roundNo.Add(1))
+			took := map[string]time.Duration{}
+			for i := range three {
+				l := three[(first+i)%len(three)]
+				took[l.name] = once(b, l, cpu[l.name])
+				sum[l.name] += took[l.name]
+			}
+			xStock = append(xStock, took["stock"].Seconds()/took["ours"].Seconds())
+			xMy = append(xMy, took["myloader"].Seconds()/took["ours"].Seconds())
+			n++
+			b.StartTimer()
+		}
+		for _, l := range three {
+			b.ReportMetric(float64(sum[l.name].Nanoseconds())/float64(n), l.name+"-ns")
+			cpu[l.name].report(b, l.name+"-")
+		}
+		b.ReportMetric(mean(xStock), "x-stock")
+		b.ReportMetric(mean(xMy), "x-myloader")
 	})
+}
+
+func mean(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
 }
 
 // BenchmarkBackup dumps the same data: ours against `mariadb-dump
 // --single-transaction | gzip` and mydumper (4 threads, compressed).
 func BenchmarkBackup(b *testing.B) {
-	src, _ := benchSource(b)
+	src := benchSource(b)
 	dir := b.TempDir()
 	run := func(b *testing.B, dump func(b *testing.B, out string) string) {
 		var size int64

@@ -68,10 +68,12 @@ func (m *cpuMeter) stop() {
 	m.n++
 }
 
-func (m *cpuMeter) report(b *testing.B) {
+// report reports the CPU per op; prefix names the loader when one
+// benchmark measures several ("ours-" gives ours-server-cpu-s/op).
+func (m *cpuMeter) report(b *testing.B, prefix string) {
 	if m.pid == 0 || m.n == 0 {
 		return
 	}
-	b.ReportMetric(m.server.Seconds()/float64(m.n), "server-cpu-s/op")
-	b.ReportMetric(m.client.Seconds()/float64(m.n), "client-cpu-s/op")
+	b.ReportMetric(m.server.Seconds()/float64(m.n), prefix+"server-cpu-s/op")
+	b.ReportMetric(m.client.Seconds()/float64(m.n), prefix+"client-cpu-s/op")
 }

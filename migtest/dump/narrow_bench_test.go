@@ -193,6 +193,6 @@ func generateNarrow(w *bufio.Writer) map[string]int {
 // myloader, as BenchmarkRestore.
 func BenchmarkRestoreNarrow(b *testing.B) {
 	dump := narrowDump(b)
-	_, myDir := sourceOf(b, "employees", dump)
+	myDir := myloaderDir(b, "employees-"+narrowVersion, dump)
 	restoreBenchmarks(b, dump, myDir, func(b *testing.B, tg target) { checkRows(b, tg, narrowRows) })
 }
