@@ -2,6 +2,8 @@ package dump
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/migtest/migtest/migtest/internal/sqltext"
@@ -85,6 +87,28 @@ func TestFastRowsTakesDumps(t *testing.T) {
 		_, ok := fastRows(tc.in, cols, &out)
 		if got := out.String(); ok != (tc.want != "") || ok && got != tc.want {
 			t.Errorf("fastRows(%q) = %q, %v; want %q", tc.in, got, ok, tc.want)
+		}
+	}
+}
+
+// BenchmarkFastRows converts a 1 MB VALUES list shaped like the
+// employees-shaped dump's salaries (two numbers, two quoted dates).
+func BenchmarkFastRows(b *testing.B) {
+	var sb strings.Builder
+	for i := 0; sb.Len() < 1<<20; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, "(%d,%d,'1990-11-12','1991-11-12')", 10001+i/10, 40000+i)
+	}
+	s := sb.String() + ";"
+	cols := []ldCol{{"emp_no", true}, {"salary", true}, {"from_date", false}, {"to_date", false}}
+	var out bytes.Buffer
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		out.Reset()
+		if _, ok := fastRows(s, cols, &out); !ok {
+			b.Fatal("not taken")
 		}
 	}
 }

@@ -293,6 +293,7 @@ func tupleTSV(lx *sqltext.Lexer, cols []ldCol, out *bytes.Buffer) bool {
 // list with the lexer, which decides. Where it succeeds it writes what
 // the lexer's reading writes (FuzzFastRows checks it).
 func fastRows(s string, cols []ldCol, out *bytes.Buffer) (rows int64, ok bool) {
+	dst := out.AvailableBuffer()
 	i := 0
 	for {
 		if i = skipSpace(s, i); i >= len(s) || s[i] != '(' {
@@ -301,9 +302,9 @@ func fastRows(s string, cols []ldCol, out *bytes.Buffer) (rows int64, ok bool) {
 		i++
 		for k, col := range cols {
 			if k > 0 {
-				out.WriteByte('\t')
+				dst = append(dst, '\t')
 			}
-			if i, ok = fastValue(s, skipSpace(s, i), col, out); !ok {
+			if i, dst, ok = fastValue(s, skipSpace(s, i), col, dst); !ok {
 				return 0, false
 			}
 			want := byte(',')
@@ -315,43 +316,51 @@ func fastRows(s string, cols []ldCol, out *bytes.Buffer) (rows int64, ok bool) {
 			}
 			i++
 		}
-		out.WriteByte('\n')
+		dst = append(dst, '\n')
 		rows++
 		switch i = skipSpace(s, i); {
 		case i == len(s):
-			return rows, true
-		case s[i] == ';':
-			return rows, skipSpace(s, i+1) == len(s)
-		case s[i] != ',':
+		case s[i] == ';' && skipSpace(s, i+1) == len(s):
+		case s[i] == ',':
+			i++
+			continue
+		default:
 			return 0, false
 		}
-		i++
+		out.Write(dst)
+		return rows, true
 	}
 }
 
-// fastValue writes the plain literal at s[i] for col and returns the
-// index after it; ok is false for anything fastRows leaves to the lexer.
-func fastValue(s string, i int, col ldCol, out *bytes.Buffer) (int, bool) {
+// fastValue appends the plain literal at s[i] for col to dst and returns
+// the index after it; ok is false for anything fastRows leaves to the
+// lexer.
+func fastValue(s string, i int, col ldCol, dst []byte) (int, []byte, bool) {
 	if i >= len(s) {
-		return i, false
+		return i, dst, false
 	}
 	switch c := s[i]; {
 	case c == '\'':
-		j := i + 1
-		for j < len(s) && s[j] != '\'' && s[j] != '\\' {
-			j++
+		j, plain := i+1, true
+		for ; j < len(s); j++ {
+			if c := s[j]; c == '\'' || c == '\\' {
+				break
+			} else if c <= '\n' { // NUL, tab or newline (and other controls): escape
+				plain = false
+			}
 		}
 		if j >= len(s) || s[j] != '\'' || j+1 < len(s) && s[j+1] == '\'' {
-			return i, false
+			return i, dst, false
 		}
-		writeTSV(out, s[i+1:j])
-		return j + 1, true
+		if plain {
+			return j + 1, append(dst, s[i+1:j]...), true
+		}
+		return j + 1, appendTSV(dst, s[i+1:j]), true
 	case c == 'N' || c == 'n':
 		if len(s)-i < 4 || !strings.EqualFold(s[i:i+4], "NULL") || i+4 < len(s) && sqltext.IsWordByte(s[i+4]) {
-			return i, false
+			return i, dst, false
 		}
-		out.WriteString(`\N`)
-		return i + 4, true
+		return i + 4, append(dst, `\N`...), true
 	case col.num && (c == '-' || c >= '0' && c <= '9'):
 		j := i
 		if c == '-' {
@@ -362,12 +371,11 @@ func fastValue(s string, i int, col ldCol, out *bytes.Buffer) (int, bool) {
 			k++
 		}
 		if !plainNumber(s[j:k]) || k < len(s) && sqltext.IsWordByte(s[k]) {
-			return i, false
+			return i, dst, false
 		}
-		out.WriteString(s[i:k])
-		return k, true
+		return k, append(dst, s[i:k]...), true
 	}
-	return i, false
+	return i, dst, false
 }
 
 // skipSpace returns the index of the first byte at or after i that is not
@@ -398,6 +406,11 @@ func plainNumber(s string) bool {
 
 // writeTSV writes a string value with LOAD DATA's escapes.
 func writeTSV(out *bytes.Buffer, s string) {
+	out.Write(appendTSV(out.AvailableBuffer(), s))
+}
+
+// appendTSV appends a string value with LOAD DATA's escapes to dst.
+func appendTSV(dst []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		var e byte
@@ -413,12 +426,11 @@ func writeTSV(out *bytes.Buffer, s string) {
 		default:
 			continue
 		}
-		out.WriteString(s[last:i])
-		out.WriteByte('\\')
-		out.WriteByte(e)
+		dst = append(dst, s[last:i]...)
+		dst = append(dst, '\\', e)
 		last = i + 1
 	}
-	out.WriteString(s[last:])
+	return append(dst, s[last:]...)
 }
 
 // loadData tries the fast path for it on conn: it returns the rows loaded
