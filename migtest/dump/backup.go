@@ -26,6 +26,7 @@ import (
 	"github.com/klauspost/pgzip"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/migtest/migtest/migtest/internal/fsutil"
 	"github.com/migtest/migtest/migtest/internal/sqltext"
 )
 
@@ -248,15 +249,14 @@ func filesPath(path string) string {
 	return base + "-files.tar.gz"
 }
 
-// atomicFile is a file written under a temporary name in its directory,
-// hashed and counted, and renamed into place by commit.
+// atomicFile is a file written under a temporary name in its directory
+// (fsutil.AtomicFile), hashed and counted, and renamed into place by
+// commit.
 type atomicFile struct {
-	f    *os.File
-	path string
-	h    hashWriter
-	n    int64
-	w    *bufio.Writer
-	done bool
+	f *fsutil.AtomicFile
+	h hashWriter
+	n int64
+	w *bufio.Writer
 }
 
 type hashWriter interface {
@@ -265,17 +265,11 @@ type hashWriter interface {
 }
 
 func createAtomic(path string) (*atomicFile, error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := fsutil.CreateAtomic(path, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("create a file in %s: %w (choose a writable directory)", dir, err)
+		return nil, fmt.Errorf("create a file in %s: %w (choose a writable directory)", filepath.Dir(path), err)
 	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, err
-	}
-	a := &atomicFile{f: f, path: path, h: sha256.New()}
+	a := &atomicFile{f: f, h: sha256.New()}
 	a.w = bufio.NewWriterSize(writerFunc(a.write), 1<<20)
 	return a, nil
 }
@@ -296,37 +290,16 @@ func (a *atomicFile) write(p []byte) (int, error) {
 
 func (a *atomicFile) Write(p []byte) (int, error) { return a.w.Write(p) }
 
-// commit flushes, fsyncs and renames the file into place, then fsyncs
-// the directory.
+// commit flushes, then puts the file in place (fsutil.AtomicFile.Commit).
 func (a *atomicFile) commit() error {
 	if err := a.w.Flush(); err != nil {
 		return err
 	}
-	if err := a.f.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", a.f.Name(), err)
-	}
-	if err := a.f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", a.f.Name(), err)
-	}
-	if err := os.Rename(a.f.Name(), a.path); err != nil {
-		return fmt.Errorf("rename into place: %w", err)
-	}
-	a.done = true
-	if d, err := os.Open(filepath.Dir(a.path)); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
+	return a.f.Commit()
 }
 
 // abort removes the temporary file unless it was committed.
-func (a *atomicFile) abort() {
-	if !a.done {
-		a.f.Close()
-		os.Remove(a.f.Name())
-		a.done = true
-	}
-}
+func (a *atomicFile) abort() { a.f.Abort() }
 
 // column is one column of a table being dumped.
 type column struct {

@@ -29,3 +29,51 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Error("writing into a missing directory did not fail")
 	}
 }
+
+// TestAtomicFile: nothing appears under the final name before Commit, an
+// aborted file leaves nothing behind, and Abort after Commit keeps it.
+func TestAtomicFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "backup.sql.gz")
+	a, err := CreateAtomic(p, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Write([]byte("part")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); !os.IsNotExist(err) {
+		t.Fatalf("the final name exists before Commit: %v", err)
+	}
+	a.Abort()
+	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
+		t.Fatalf("Abort left %v", left)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
+		t.Fatalf("Abort left %v", left)
+	}
+
+	a, err = CreateAtomic(p, 0o640)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Write([]byte("whole")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	a.Abort()
+	if b, err := os.ReadFile(p); err != nil || string(b) != "whole" {
+		t.Fatalf("after Commit and Abort: %q, %v", b, err)
+	}
+	if st, _ := os.Stat(p); st.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v, want 0640", st.Mode().Perm())
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+	if _, err := CreateAtomic(filepath.Join(dir, "no", "such", "dir", "x"), 0o600); err == nil {
+		t.Error("creating in a missing directory did not fail")
+	}
+}

@@ -31,28 +31,79 @@ func CopyFile(src, dst string) error {
 	return out.Close()
 }
 
-// WriteFileAtomic writes b to path with mode: to a temporary name in the
-// same directory, synced, then renamed over path, so a reader sees the old
-// content or the new, never a part. Errors name path.
-func WriteFileAtomic(path string, b []byte, mode os.FileMode) error {
+// AtomicFile is a file written under a temporary name beside its final
+// path and renamed into place by Commit, so that a reader sees the old
+// content or the new, never a part, and a failed write leaves nothing
+// under the final name.
+type AtomicFile struct {
+	f    *os.File
+	path string
+	done bool
+}
+
+// CreateAtomic starts writing path with mode: a temporary file named
+// ".BASE.tmp-*" in path's directory. Call Commit to put it in place, and
+// Abort (deferred) to remove it on any other way out.
+func CreateAtomic(path string, mode os.FileMode) (*AtomicFile, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, err
 	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	err = f.Chmod(mode)
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return &AtomicFile{f: f, path: path}, nil
+}
+
+// Name is the temporary file's name, for messages about a write to it.
+func (a *AtomicFile) Name() string { return a.f.Name() }
+
+// Write writes to the temporary file.
+func (a *AtomicFile) Write(p []byte) (int, error) { return a.f.Write(p) }
+
+// Commit fsyncs and closes the temporary file, renames it over the final
+// path, then fsyncs the directory. After a failed Commit, Abort removes
+// the temporary file.
+func (a *AtomicFile) Commit() error {
+	if err := a.f.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", a.f.Name(), err)
+	}
+	if err := a.f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", a.f.Name(), err)
+	}
+	if err := os.Rename(a.f.Name(), a.path); err != nil {
+		return fmt.Errorf("rename into place: %w", err)
+	}
+	a.done = true
+	if d, err := os.Open(filepath.Dir(a.path)); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// Abort removes the temporary file unless Commit put it in place; it is
+// safe to call more than once, and after Commit.
+func (a *AtomicFile) Abort() {
+	if !a.done {
+		a.f.Close()
+		os.Remove(a.f.Name())
+		a.done = true
+	}
+}
+
+// WriteFileAtomic writes b to path with mode through an AtomicFile.
+// Errors name path.
+func WriteFileAtomic(path string, b []byte, mode os.FileMode) error {
+	a, err := CreateAtomic(path, mode)
 	if err == nil {
-		_, err = f.Write(b)
+		defer a.Abort()
+		_, err = a.Write(b)
 	}
 	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
+		err = a.Commit()
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
