@@ -247,11 +247,11 @@ func Restore(ctx context.Context, db *sql.DB, database string, r io.Reader, opts
 	if database == "" {
 		return st, errors.New("restore: no target database given")
 	}
-	if n := db.Stats().MaxOpenConnections; n > 0 && cfg.parallel+1 > n {
-		cfg.parallel = max(1, n-1)
-	}
-	if n := db.Stats().MaxOpenConnections; n > 0 && cfg.parallel+2 > n {
-		cfg.stealBelow = 0 // no room for the helper connection
+	if n := db.Stats().MaxOpenConnections; n > 0 {
+		cfg.parallel = min(cfg.parallel, max(1, n-1)) // one left for the control connection
+		if cfg.parallel+2 > n {
+			cfg.stealBelow = 0 // no room for the helper connection
+		}
 	}
 	in, err := openInput(r)
 	if err != nil {

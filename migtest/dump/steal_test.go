@@ -201,4 +201,18 @@ func TestStealSakila(t *testing.T) {
 	if m == nil || m[1] == "0" {
 		t.Errorf("no INSERT of Sakila was taken over (%v): the test did not test stealing", m)
 	}
+
+	// A pool too small for the helper connection (one is the control
+	// connection, the rest load): the restore is the same, nothing is
+	// taken over, and it does not wait on a connection it cannot get.
+	for _, pool := range []int{2, 3} {
+		log.Reset()
+		small := newTarget(t)
+		small.db.SetMaxOpenConns(pool)
+		restoreFile(t, small, writeFile(t, "sakila.sql", out), withSteal(1000), WithRestoreLogger(slog.New(slog.NewTextHandler(&log, nil))))
+		sameDatabase(t, src.db, src.Name, small.Name)
+		if m := takenOver.FindStringSubmatch(log.String()); m == nil || m[1] != "0" {
+			t.Errorf("a pool of %d connections: taken over %v, want 0 (no room for the helper)", pool, m)
+		}
+	}
 }
