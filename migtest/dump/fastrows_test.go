@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/migtest/migtest/migtest/dump/sqlsplit"
 	"github.com/migtest/migtest/migtest/internal/sqltext"
+	"github.com/migtest/migtest/migtest/server/servertest"
 )
 
 // fastCols are the column lists FuzzFastRows reads values for: bit k of
@@ -111,4 +113,82 @@ func BenchmarkFastRows(b *testing.B) {
 			b.Fatal("not taken")
 		}
 	}
+}
+
+// TestFastRowsSakila: the VALUES lists of the public Sakila sample's data
+// file (escaped quotes, multi-line text, decimals, NULLs, a BLOB-free
+// picture column, dates): wherever the byte reader takes a list it writes
+// what the lexer writes, and it takes most of them.
+func TestFastRowsSakila(t *testing.T) {
+	t.Parallel()
+	_, data, ok := sakilaPaths()
+	if !ok {
+		if servertest.Required() {
+			t.Fatalf("the Sakila sample is missing: want %s (the shared test data beside the module)", data)
+		}
+		t.Skipf("the Sakila sample is not beside the repository (%s)", data)
+	}
+	sc := sqlsplit.NewScanner(bytes.NewReader(gunzip(t, data)))
+	lists, taken := 0, 0
+	for sc.Scan() {
+		p := sc.Piece()
+		text := string(p.Text)
+		if p.Kind != sqlsplit.Statement || !strings.HasPrefix(text, "INSERT INTO") {
+			continue
+		}
+		lx := sqltext.NewLexer(text, sqltext.Dialect{})
+		tok, ok := lx.Next()
+		for ok && !tok.Is("VALUES") {
+			tok, ok = lx.Next()
+		}
+		values := text[tok.End:]
+		lists++
+		cols := sakilaCols(values)
+		if cols == nil { // the lexer reads it with no column count (a hex literal): neither may the byte reader
+			for n := 1; n <= 64; n++ {
+				if _, ok := fastRows(values, numCols(n), &bytes.Buffer{}); ok {
+					t.Errorf("statement %d (line %d): the byte reader took a list the lexer leaves", p.Number, p.Line)
+				}
+			}
+			continue
+		}
+		var fast, lexed bytes.Buffer
+		rows, ok := fastRows(values, cols, &fast)
+		if !ok {
+			continue
+		}
+		taken++
+		lxRows, lxOK := lexRows(sqltext.NewLexer(values, sqltext.Dialect{}), cols, &lexed)
+		if !lxOK || lxRows != rows || !bytes.Equal(fast.Bytes(), lexed.Bytes()) {
+			t.Errorf("statement %d (line %d): the byte reader took %d rows the lexer reads as %v %d rows, or differently", p.Number, p.Line, rows, lxOK, lxRows)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if lists == 0 || taken*2 < lists {
+		t.Errorf("the byte reader took %d of %d VALUES lists; want most", taken, lists)
+	}
+	t.Logf("the byte reader took %d of %d VALUES lists", taken, lists)
+}
+
+// sakilaCols is a column list for the VALUES list s: as many columns as
+// its first row has values (the count the lexer reads it with), each
+// taking numbers; nil when the lexer reads it with none.
+func sakilaCols(s string) []ldCol {
+	for n := 1; n <= 64; n++ {
+		if _, ok := lexRows(sqltext.NewLexer(s, sqltext.Dialect{}), numCols(n), &bytes.Buffer{}); ok {
+			return numCols(n)
+		}
+	}
+	return nil
+}
+
+// numCols is n columns that take numbers (and strings).
+func numCols(n int) []ldCol {
+	cols := make([]ldCol, n)
+	for k := range cols {
+		cols[k].num = true
+	}
+	return cols
 }
