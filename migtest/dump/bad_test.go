@@ -180,7 +180,6 @@ func TestRestoreStaysInTarget(t *testing.T) {
 
 func TestRestoreProgress(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t)
 	var b strings.Builder
 	b.WriteString("CREATE TABLE a (id INT PRIMARY KEY, v VARCHAR(100));\n")
 	for i := range 2000 {
@@ -194,15 +193,30 @@ func TestRestoreProgress(t *testing.T) {
 		b.WriteString(";\n")
 	}
 	p := writeFile(t, "p.sql.gz", []byte(b.String()))
-	var last Progress
-	calls := 0
-	st := restoreFile(t, tg, p, WithRestoreProgress(func(p Progress) { last = p; calls++ }))
 	size := int64(len(mustRead(t, p)))
-	if calls == 0 || last.Bytes != size || last.TotalBytes != size || last.Rows != 100000 || last.Statements != 2001 {
-		t.Fatalf("last progress %+v after %d calls; want bytes = total = %d, 100000 rows, 2001 statements", last, calls, size)
-	}
-	if st.Rows != 100000 || st.Statements != 2001 || st.Tables != 1 || st.Bytes != size {
-		t.Fatalf("stats %+v", st)
+	// Rows count on every path: LOAD DATA, INSERTs on the loading
+	// connections, and the one connection of WithParallel(1).
+	for _, tc := range []struct {
+		name string
+		opts []RestoreOption
+	}{
+		{"default", nil},
+		{"INSERTs", []RestoreOption{WithLoadData(false)}},
+		{"one connection", []RestoreOption{WithParallel(1)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			var last Progress
+			calls := 0
+			st := restoreFile(t, tg, p, append(tc.opts, WithRestoreProgress(func(p Progress) { last = p; calls++ }))...)
+			if calls == 0 || last.Bytes != size || last.TotalBytes != size || last.Rows != 100000 || last.Statements != 2001 {
+				t.Fatalf("last progress %+v after %d calls; want bytes = total = %d, 100000 rows, 2001 statements", last, calls, size)
+			}
+			if st.Rows != 100000 || st.Statements != 2001 || st.Tables != 1 || st.Bytes != size {
+				t.Fatalf("stats %+v", st)
+			}
+		})
 	}
 }
 

@@ -674,6 +674,9 @@ func (l *loader) statement(it item) error {
 	if c.op != opData && c.op != opEmpty && l.source != "" && l.source != l.target {
 		it.text = renameSchema(it.text, l.source, l.target, l.version, l.mariadb, l.ansi)
 	}
+	if c.op == opData {
+		it.data = true // its rows count, on whichever connection it runs
+	}
 	if l.sequential() {
 		return l.sequentialStatement(it, c)
 	}
