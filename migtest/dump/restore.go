@@ -1194,8 +1194,24 @@ func (l *loader) runItem(w, owner *worker, conn *sql.Conn, it *item) bool {
 // (error 1213). DDL is atomic there, so running it again is safe.
 const ddlDeadlockRetries = 5
 
-// exec runs one statement on conn.
+// exec runs one statement on conn. A statement that fails once the
+// restore is stopping reports why it stops: the first error, or the
+// caller's cancel, not what the cancel did to the connection (the driver
+// answers a query it interrupted with "bad connection").
 func (l *loader) exec(conn *sql.Conn, it *item) error {
+	err := l.execOnce(conn, it)
+	if err != nil && l.ctx.Err() != nil {
+		if e := l.failed(); e != nil {
+			return e
+		}
+		return context.Cause(l.ctx)
+	}
+	return err
+}
+
+// execOnce runs it on conn: through LOAD DATA when it can, else as it is,
+// retrying DDL the server chose as a deadlock victim.
+func (l *loader) execOnce(conn *sql.Conn, it *item) error {
 	if n, ok, err := l.loadData(conn, it); err != nil || ok {
 		if ok {
 			l.loads.Add(1)
@@ -1209,12 +1225,6 @@ func (l *loader) exec(conn *sql.Conn, it *item) error {
 		res, err = conn.ExecContext(l.ctx, it.text)
 	}
 	if err != nil {
-		if ctxErr := l.ctx.Err(); ctxErr != nil && errors.Is(err, context.Canceled) {
-			if e := l.failed(); e != nil {
-				return e
-			}
-			return ctxErr
-		}
 		return stmtErr(it, err)
 	}
 	var n int64
