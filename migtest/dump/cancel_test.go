@@ -2,9 +2,12 @@ package dump
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -102,18 +105,72 @@ func restoreCancelledMidway(t *testing.T, tg target, path string, opts ...Restor
 		done <- err
 	}()
 	select {
-	case err := <-done:
-		if ctx.Err() == nil {
-			t.Fatalf("the restore ended (%v) before any progress report with rows: the dump is too small to cancel it midway", err)
-		}
-		return err
+	case err = <-done:
 	case at := <-cancelled:
 		select {
-		case err := <-done:
-			return err
+		case err = <-done:
 		case <-time.After(time.Minute):
 			t.Fatalf("Restore did not return within a minute of its context being cancelled (at %s)", at.Format(time.TimeOnly))
 		}
 	}
-	return nil
+	if err == nil {
+		t.Fatal("the restore finished before the cancel took effect: the dump is too small to cancel it midway")
+	}
+	return err
+}
+
+// TestBackupCancelled: a backup stopped midway returns context.Canceled,
+// and the backup that was at its path before is still there, whole, with
+// its manifest; the stopped one leaves no file behind.
+func TestBackupCancelled(t *testing.T) {
+	t.Parallel()
+	src := newTarget(t)
+	// Two million rows made by the server: a few seconds of backup.
+	if _, err := src.db.Exec("CREATE TABLE `" + src.Name + "`.`big` (id int PRIMARY KEY, v varchar(40) NOT NULL) SELECT seq AS id, CONCAT('row ', seq) AS v FROM seq_1_to_2000000"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "site.sql.gz")
+	if _, err := Backup(context.Background(), src.db, src.Name, path); err != nil {
+		t.Fatal(err)
+	}
+	before := dirFiles(t, dir)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := Backup(ctx, src.db, src.Name, path, WithBackupProgress(func(p Progress) {
+		if p.Rows > 0 {
+			cancel()
+		}
+	}))
+	if err == nil {
+		t.Fatal("the backup finished before the cancel took effect: the database is too small to cancel it midway")
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Backup after a cancel: %v, want context.Canceled", err)
+	}
+	if after := dirFiles(t, dir); !maps.Equal(before, after) {
+		t.Errorf("files after the cancelled backup: %v, want those of the earlier one: %v", after, before)
+	}
+	if _, err := Verify(context.Background(), path); err != nil {
+		t.Errorf("the earlier backup no longer verifies: %v", err)
+	}
+}
+
+// dirFiles maps the names of dir's files to their SHA-256.
+func dirFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[e.Name()] = fmt.Sprintf("%x", sha256.Sum256(b))
+	}
+	return m
 }
