@@ -218,25 +218,33 @@ func Backup(ctx context.Context, db *sql.DB, database, path string, opts ...Back
 	if err := b.run(ctx, out); err != nil {
 		return nil, fmt.Errorf("backup %s: %w", database, err)
 	}
-	if err := out.commit(); err != nil {
+	// Nothing goes in place before the dump, the files archive and the
+	// manifest are all written and fsynced: a backup that fails leaves an
+	// earlier one at path as it was.
+	if err := out.sync(); err != nil {
 		return nil, fmt.Errorf("backup %s: %w", database, err)
 	}
 	m.Bytes, m.SHA256 = out.n, hex.EncodeToString(out.h.Sum(nil))
+	place := []*atomicFile{out}
 	if cfg.files != "" {
-		fi, err := archiveFiles(ctx, cfg.files, filesPath(path))
+		fi, archive, err := archiveFiles(ctx, cfg.files, filesPath(path))
 		if err != nil {
-			os.Remove(path)
 			return nil, fmt.Errorf("backup %s: files archive: %w", database, err)
 		}
+		defer archive.abort()
 		m.Files = fi
+		place = append([]*atomicFile{archive}, place...)
 	}
 	m.Duration = Duration(time.Since(start).Round(time.Millisecond))
-	if err := writeManifest(path, m); err != nil {
-		os.Remove(path)
-		if m.Files != nil {
-			os.Remove(filesPath(path))
-		}
+	manifest, err := manifestFile(path, m)
+	if err != nil {
 		return nil, fmt.Errorf("backup %s: %w", database, err)
+	}
+	defer manifest.abort()
+	for _, f := range append(place, manifest) { // the manifest last: it vouches for the others
+		if err := f.commit(); err != nil {
+			return nil, fmt.Errorf("backup %s: %w", database, err)
+		}
 	}
 	b.report()
 	cfg.logger.Info("backup finished", "database", database, "file", path, "bytes", m.Bytes, "tables", len(m.Tables), "duration", time.Duration(m.Duration))
@@ -290,9 +298,18 @@ func (a *atomicFile) write(p []byte) (int, error) {
 
 func (a *atomicFile) Write(p []byte) (int, error) { return a.w.Write(p) }
 
-// commit flushes, then puts the file in place (fsutil.AtomicFile.Commit).
-func (a *atomicFile) commit() error {
+// sync flushes, then fsyncs and closes the file, still under its
+// temporary name (fsutil.AtomicFile.Sync); n and h then cover all of it.
+func (a *atomicFile) sync() error {
 	if err := a.w.Flush(); err != nil {
+		return err
+	}
+	return a.f.Sync()
+}
+
+// commit syncs, then puts the file in place (fsutil.AtomicFile.Commit).
+func (a *atomicFile) commit() error {
+	if err := a.sync(); err != nil {
 		return err
 	}
 	return a.f.Commit()

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -259,6 +260,34 @@ func TestBackupOutputErrors(t *testing.T) {
 		_, err := Backup(ctx, src.db, src.Name, filepath.Join(dir, "b.sql.gz"))
 		if err == nil || !strings.Contains(err.Error(), "read-only") {
 			t.Fatalf("err = %v, want a read-only file system error", err)
+		}
+	})
+	t.Run("a failed backup keeps the earlier one", func(t *testing.T) {
+		// The files archive cannot be written (a directory holds its
+		// name) after the dump has been: the earlier backup at the same
+		// path, and its manifest, stay as they were.
+		dir := t.TempDir()
+		p := filepath.Join(dir, "b.sql.gz")
+		if _, err := Backup(ctx, src.db, src.Name, p); err != nil {
+			t.Fatal(err)
+		}
+		before := dirFiles(t, dir)
+		if err := os.Mkdir(filesPath(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		files := t.TempDir()
+		if err := os.WriteFile(filepath.Join(files, "logo.png"), []byte("png"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Backup(ctx, src.db, src.Name, p, WithFiles(files))
+		if err == nil || !strings.Contains(err.Error(), "is a directory") {
+			t.Fatalf("err = %v, want the files archive's name taken by a directory", err)
+		}
+		if after := dirFiles(t, dir); !maps.Equal(before, after) {
+			t.Errorf("files after the failed backup: %v, want the earlier backup's: %v", after, before)
+		}
+		if _, err := Verify(ctx, p); err != nil {
+			t.Errorf("the earlier backup no longer verifies: %v", err)
 		}
 	})
 	t.Run("full disk", func(t *testing.T) {

@@ -157,7 +157,8 @@ func TestBackupCancelled(t *testing.T) {
 	}
 }
 
-// dirFiles maps the names of dir's files to their SHA-256.
+// dirFiles maps the names of dir's files (not its subdirectories) to
+// their SHA-256.
 func dirFiles(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
@@ -166,6 +167,9 @@ func dirFiles(t *testing.T, dir string) map[string]string {
 	}
 	m := map[string]string{}
 	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			t.Fatal(err)

@@ -21,24 +21,26 @@ import (
 // ManifestPath is where the manifest of the dump at path lives.
 func ManifestPath(path string) string { return path + ".manifest.json" }
 
-// writeManifest writes m beside path, atomically, mode 0600.
-func writeManifest(path string, m *Manifest) error {
+// manifestFile writes m beside path, mode 0600, under a temporary name:
+// the caller commits it (or aborts it).
+func manifestFile(path string, m *Manifest) (*atomicFile, error) {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out, err := createAtomic(ManifestPath(path))
 	if err != nil {
-		return fmt.Errorf("manifest: %w", err)
+		return nil, fmt.Errorf("manifest: %w", err)
 	}
-	defer out.abort()
 	if _, err := out.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("manifest: %w", err)
+		out.abort()
+		return nil, fmt.Errorf("manifest: %w", err)
 	}
-	if err := out.commit(); err != nil {
-		return fmt.Errorf("manifest: %w", err)
+	if err := out.sync(); err != nil {
+		out.abort()
+		return nil, fmt.Errorf("manifest: %w", err)
 	}
-	return nil
+	return out, nil
 }
 
 // ReadManifest reads the manifest of the dump at path (path +
@@ -192,13 +194,18 @@ func completed(tail []byte) bool {
 	return strings.HasPrefix(last, "-- Dump completed")
 }
 
-// archiveFiles writes dir as a .tar.gz at dest, atomically, mode 0600.
-func archiveFiles(ctx context.Context, dir, dest string) (*FilesInfo, error) {
+// archiveFiles writes dir as a .tar.gz for dest, mode 0600, under a
+// temporary name: the caller commits it (or aborts it).
+func archiveFiles(ctx context.Context, dir, dest string) (_ *FilesInfo, _ *atomicFile, err error) {
 	out, err := createAtomic(dest)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer out.abort()
+	defer func() {
+		if err != nil {
+			out.abort()
+		}
+	}()
 	zw := pgzip.NewWriter(out)
 	tw := tar.NewWriter(zw)
 	entries := 0
@@ -251,20 +258,16 @@ func archiveFiles(ctx context.Context, dir, dest string) (*FilesInfo, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := tw.Close(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := zw.Close(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := out.w.Flush(); err != nil {
-		return nil, err
+	if err := out.sync(); err != nil {
+		return nil, nil, err
 	}
-	fi := &FilesInfo{File: filepath.Base(dest), Dir: dir, Bytes: out.n, SHA256: hex.EncodeToString(out.h.Sum(nil)), Entries: entries}
-	if err := out.commit(); err != nil {
-		return nil, err
-	}
-	return fi, nil
+	return &FilesInfo{File: filepath.Base(dest), Dir: dir, Bytes: out.n, SHA256: hex.EncodeToString(out.h.Sum(nil)), Entries: entries}, out, nil
 }

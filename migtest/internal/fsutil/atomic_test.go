@@ -3,6 +3,7 @@ package fsutil
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -75,5 +76,61 @@ func TestAtomicFile(t *testing.T) {
 	}
 	if _, err := CreateAtomic(filepath.Join(dir, "no", "such", "dir", "x"), 0o600); err == nil {
 		t.Error("creating in a missing directory did not fail")
+	}
+}
+
+// TestAtomicFileSync: a synced file is not in place until Commit, an
+// aborted synced file leaves nothing, and a directory at the final path
+// is refused before anything is written.
+func TestAtomicFileSync(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "site.sql.gz")
+	if err := os.WriteFile(p, []byte("earlier"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := CreateAtomic(p, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Write([]byte("newer")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "earlier" {
+		t.Fatalf("after Sync the final name holds %q, want the earlier content", b)
+	}
+	a.Abort()
+	if b, _ := os.ReadFile(p); string(b) != "earlier" {
+		t.Fatalf("after Sync and Abort the final name holds %q", b)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
+		t.Fatalf("Abort after Sync left %v", left)
+	}
+
+	a, err = CreateAtomic(p, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Write([]byte("newer")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "newer" {
+		t.Fatalf("after Sync and Commit: %q", b)
+	}
+
+	d := filepath.Join(dir, "site-files.tar.gz")
+	if err := os.Mkdir(d, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CreateAtomic(d, 0o600); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Fatalf("CreateAtomic over a directory: %v, want \"is a directory\"", err)
 	}
 }

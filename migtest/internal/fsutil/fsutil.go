@@ -36,15 +36,20 @@ func CopyFile(src, dst string) error {
 // content or the new, never a part, and a failed write leaves nothing
 // under the final name.
 type AtomicFile struct {
-	f    *os.File
-	path string
-	done bool
+	f      *os.File
+	path   string
+	synced bool // Sync has fsynced and closed f
+	done   bool
 }
 
 // CreateAtomic starts writing path with mode: a temporary file named
 // ".BASE.tmp-*" in path's directory. Call Commit to put it in place, and
-// Abort (deferred) to remove it on any other way out.
+// Abort (deferred) to remove it on any other way out. A directory at path
+// is refused now, not when Commit would fail to rename over it.
 func CreateAtomic(path string, mode os.FileMode) (*AtomicFile, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("%s is a directory", path)
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return nil, err
@@ -63,15 +68,29 @@ func (a *AtomicFile) Name() string { return a.f.Name() }
 // Write writes to the temporary file.
 func (a *AtomicFile) Write(p []byte) (int, error) { return a.f.Write(p) }
 
-// Commit fsyncs and closes the temporary file, renames it over the final
-// path, then fsyncs the directory. After a failed Commit, Abort removes
-// the temporary file.
-func (a *AtomicFile) Commit() error {
+// Sync fsyncs and closes the temporary file, so that a Commit after it
+// only renames: several files can be written out in full first and then
+// put in place together.
+func (a *AtomicFile) Sync() error {
+	if a.synced {
+		return nil
+	}
 	if err := a.f.Sync(); err != nil {
 		return fmt.Errorf("fsync %s: %w", a.f.Name(), err)
 	}
 	if err := a.f.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", a.f.Name(), err)
+	}
+	a.synced = true
+	return nil
+}
+
+// Commit syncs the temporary file (Sync), renames it over the final path,
+// then fsyncs the directory. After a failed Commit, Abort removes the
+// temporary file.
+func (a *AtomicFile) Commit() error {
+	if err := a.Sync(); err != nil {
+		return err
 	}
 	if err := os.Rename(a.f.Name(), a.path); err != nil {
 		return fmt.Errorf("rename into place: %w", err)
