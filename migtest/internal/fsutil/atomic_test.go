@@ -36,13 +36,7 @@ func TestWriteFileAtomic(t *testing.T) {
 func TestAtomicFile(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "backup.sql.gz")
-	a, err := CreateAtomic(p, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Write([]byte("part")); err != nil {
-		t.Fatal(err)
-	}
+	a := written(t, p, 0o600, "part")
 	if _, err := os.Stat(p); !os.IsNotExist(err) {
 		t.Fatalf("the final name exists before Commit: %v", err)
 	}
@@ -54,13 +48,7 @@ func TestAtomicFile(t *testing.T) {
 		t.Fatalf("Abort left %v", left)
 	}
 
-	a, err = CreateAtomic(p, 0o640)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Write([]byte("whole")); err != nil {
-		t.Fatal(err)
-	}
+	a = written(t, p, 0o640, "whole")
 	if err := a.Commit(); err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +67,19 @@ func TestAtomicFile(t *testing.T) {
 	}
 }
 
+// written starts an AtomicFile for p holding content.
+func written(t *testing.T, p string, mode os.FileMode, content string) *AtomicFile {
+	t.Helper()
+	a, err := CreateAtomic(p, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Write([]byte(content)); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 // TestAtomicFileSync: a synced file is not in place until Commit, an
 // aborted synced file leaves nothing, and a directory at the final path
 // is refused before anything is written.
@@ -88,13 +89,7 @@ func TestAtomicFileSync(t *testing.T) {
 	if err := os.WriteFile(p, []byte("earlier"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a, err := CreateAtomic(p, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Write([]byte("newer")); err != nil {
-		t.Fatal(err)
-	}
+	a := written(t, p, 0o600, "newer")
 	if err := a.Sync(); err != nil {
 		t.Fatal(err)
 	}
@@ -109,13 +104,7 @@ func TestAtomicFileSync(t *testing.T) {
 		t.Fatalf("Abort after Sync left %v", left)
 	}
 
-	a, err = CreateAtomic(p, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Write([]byte("newer")); err != nil {
-		t.Fatal(err)
-	}
+	a = written(t, p, 0o600, "newer")
 	if err := a.Sync(); err != nil {
 		t.Fatal(err)
 	}
