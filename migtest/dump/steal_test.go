@@ -194,12 +194,21 @@ func TestStealSakila(t *testing.T) {
 	loadSakilaStock(t, src)
 	out := tool(t, nil, "mariadb-dump", "--routines", "--triggers", "--events", "--single-transaction", "--net-buffer-length=4096", src.Name)
 	var log bytes.Buffer
-	got := newTarget(t)
-	restoreFile(t, got, writeFile(t, "sakila.sql", out), withSteal(1000), WithRestoreLogger(slog.New(slog.NewTextHandler(&log, nil))))
-	sameDatabase(t, src.db, src.Name, got.Name)
-	m := takenOver.FindStringSubmatch(log.String())
-	if m == nil || m[1] == "0" {
-		t.Errorf("no INSERT of Sakila was taken over (%v): the test did not test stealing", m)
+	// Whether an idle connection finds two order-free INSERTs queued
+	// (film_actor's and film_category's) depends on timing: about one
+	// restore in three takes nothing over. Every restore must equal the
+	// source; one of up to eight must have taken something over.
+	taken := false
+	for try := 1; try <= 8 && !taken; try++ {
+		log.Reset()
+		got := newTarget(t)
+		restoreFile(t, got, writeFile(t, "sakila.sql", out), withSteal(1000), WithRestoreLogger(slog.New(slog.NewTextHandler(&log, nil))))
+		sameDatabase(t, src.db, src.Name, got.Name)
+		m := takenOver.FindStringSubmatch(log.String())
+		taken = m != nil && m[1] != "0"
+	}
+	if !taken {
+		t.Error("no INSERT of Sakila was taken over in eight restores: the test did not test stealing")
 	}
 
 	// A pool too small for the helper connection (one is the control
