@@ -399,6 +399,10 @@ func (l *loader) run(ctx context.Context) (err error) {
 	l.ctx, l.cancel = context.WithCancel(ctx)
 	defer l.cancel()
 	l.cond = sync.NewCond(&l.mu)
+	// The caller's cancel ends every wait at once, not only those behind
+	// a statement the cancel interrupts (stop runs before l.cancel).
+	stop := context.AfterFunc(l.ctx, func() { l.fail(context.Cause(l.ctx)) })
+	defer stop()
 	l.tableMap = map[string]*tableState{}
 	l.triggered = map[string]bool{}
 	l.views = map[string]bool{}
