@@ -225,7 +225,7 @@ func Backup(ctx context.Context, db *sql.DB, database, path string, opts ...Back
 		return nil, fmt.Errorf("backup %s: %w", database, err)
 	}
 	m.Bytes, m.SHA256 = out.n, hex.EncodeToString(out.h.Sum(nil))
-	place := []*atomicFile{out}
+	var place []*atomicFile // in the order they go in place: the manifest, which vouches for the others, last
 	if cfg.files != "" {
 		fi, archive, err := archiveFiles(ctx, cfg.files, filesPath(path))
 		if err != nil {
@@ -233,7 +233,7 @@ func Backup(ctx context.Context, db *sql.DB, database, path string, opts ...Back
 		}
 		defer archive.abort()
 		m.Files = fi
-		place = append([]*atomicFile{archive}, place...)
+		place = append(place, archive)
 	}
 	m.Duration = Duration(time.Since(start).Round(time.Millisecond))
 	manifest, err := manifestFile(path, m)
@@ -241,7 +241,7 @@ func Backup(ctx context.Context, db *sql.DB, database, path string, opts ...Back
 		return nil, fmt.Errorf("backup %s: %w", database, err)
 	}
 	defer manifest.abort()
-	for _, f := range append(place, manifest) { // the manifest last: it vouches for the others
+	for _, f := range append(place, out, manifest) {
 		if err := f.commit(); err != nil {
 			return nil, fmt.Errorf("backup %s: %w", database, err)
 		}

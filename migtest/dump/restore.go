@@ -711,7 +711,7 @@ func (l *loader) statement(it item) error {
 		if l.triggered[c.table] || l.views[c.table] || l.fkChecks && (ts == nil || ts.fks) {
 			return l.global(it)
 		}
-		it.table, it.data = c.table, true
+		it.table = c.table
 		it.ld = l.ldFor(ts)
 		if l.spreadable(it.text, ts) {
 			// A plain INSERT of explicit rows: its order among the table's

@@ -23,9 +23,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if st, _ := os.Stat(p); st.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v, want 0600", st.Mode().Perm())
 	}
-	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
-		t.Errorf("temporary files left: %v", left)
-	}
+	noTemps(t, dir, "after the write")
 	if err := WriteFileAtomic(filepath.Join(dir, "no", "such", "dir", "x"), nil, 0o600); err == nil {
 		t.Error("writing into a missing directory did not fail")
 	}
@@ -44,9 +42,7 @@ func TestAtomicFile(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
 		t.Fatalf("Abort left %v", left)
 	}
-	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
-		t.Fatalf("Abort left %v", left)
-	}
+	noTemps(t, dir, "after Abort")
 
 	a = written(t, p, 0o640, "whole")
 	if err := a.Commit(); err != nil {
@@ -59,11 +55,17 @@ func TestAtomicFile(t *testing.T) {
 	if st, _ := os.Stat(p); st.Mode().Perm() != 0o640 {
 		t.Errorf("mode %v, want 0640", st.Mode().Perm())
 	}
-	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
-		t.Errorf("temporary files left: %v", left)
-	}
+	noTemps(t, dir, "after the write")
 	if _, err := CreateAtomic(filepath.Join(dir, "no", "such", "dir", "x"), 0o600); err == nil {
 		t.Error("creating in a missing directory did not fail")
+	}
+}
+
+// noTemps fails the test if dir holds a temporary file (a dot file).
+func noTemps(t *testing.T, dir, when string) {
+	t.Helper()
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
+		t.Fatalf("temporary files left %s: %v", when, left)
 	}
 }
 
@@ -100,9 +102,7 @@ func TestAtomicFileSync(t *testing.T) {
 	if b, _ := os.ReadFile(p); string(b) != "earlier" {
 		t.Fatalf("after Sync and Abort the final name holds %q", b)
 	}
-	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
-		t.Fatalf("Abort after Sync left %v", left)
-	}
+	noTemps(t, dir, "after Sync and Abort")
 
 	a = written(t, p, 0o600, "newer")
 	if err := a.Sync(); err != nil {
