@@ -1192,11 +1192,20 @@ func (l *loader) runItem(w, owner *worker, conn *sql.Conn, it *item) bool {
 	return true
 }
 
-// ddlDeadlockRetries bounds the retries of a DDL statement the server
-// chose as a deadlock victim: MySQL 8+ locks the parent tables of a new
-// table's foreign keys, so CREATE TABLEs loading in parallel can deadlock
-// (error 1213). DDL is atomic there, so running it again is safe.
-const ddlDeadlockRetries = 5
+// deadlockRetries bounds the retries of a statement the server chose as
+// a deadlock victim (error 1213). MySQL 8+ locks the parent tables of a
+// new table's foreign keys, so CREATE TABLEs loading in parallel can
+// deadlock; two connections whose first INSERTs meet an empty InnoDB table
+// both ask for its table lock (the bulk insert of MDEV-24621). DDL is
+// atomic, and InnoDB rolls a victim's transaction back whole, so running
+// the statement again is safe where it is its own transaction: on the
+// parallel connections, which commit every statement, but not inside a
+// dump's own transaction on one connection (mayRetry reports whether it
+// may be).
+const deadlockRetries = 5
+
+// mayRetry reports whether it may run again after a deadlock.
+func (l *loader) mayRetry(it *item) bool { return !it.data || !l.sequential() }
 
 // exec runs one statement on conn. A statement that fails once the
 // restore is stopping reports why it stops: the first error, or the
@@ -1224,7 +1233,7 @@ func (l *loader) execOnce(conn *sql.Conn, it *item) error {
 		return err
 	}
 	res, err := conn.ExecContext(l.ctx, it.text)
-	for try := 1; err != nil && !it.data && isDeadlock(err) && try <= ddlDeadlockRetries && l.ctx.Err() == nil; try++ {
+	for try := 1; err != nil && isDeadlock(err) && l.mayRetry(it) && try <= deadlockRetries && l.ctx.Err() == nil; try++ {
 		time.Sleep(time.Duration(try*20) * time.Millisecond)
 		res, err = conn.ExecContext(l.ctx, it.text)
 	}
