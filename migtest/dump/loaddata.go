@@ -66,6 +66,8 @@ type ldTable struct {
 	off atomic.Bool
 	// noted: a statement of it was not plain literals (logged once).
 	noted atomic.Bool
+	// started: a segment of it has begun (segment.go).
+	started atomic.Bool
 }
 
 type ldCol struct {
@@ -489,12 +491,10 @@ func (l *loader) loadTx(conn *sql.Conn, it *item, cv ldConvert, data []byte) (in
 	name := "migtest-" + strconv.FormatUint(ldSeq.Add(1), 10)
 	mysql.RegisterReaderHandler(name, func() io.Reader { return bytes.NewReader(data) })
 	defer mysql.DeregisterReaderHandler(name)
-	q := "LOAD DATA LOCAL INFILE 'Reader::" + name + "' INTO TABLE " + quoteIdent(it.table) + " CHARACTER SET " + it.ld.charset +
-		" FIELDS TERMINATED BY '\t' ENCLOSED BY '' ESCAPED BY '\\\\' LINES TERMINATED BY '\n' STARTING BY '' (" + strings.Join(cv.cols, ",") + ")"
 	if _, err := conn.ExecContext(l.ctx, "BEGIN"); err != nil {
 		return 0, err
 	}
-	n, err := l.loadRows(conn, q, cv.rows)
+	n, err := l.loadRows(conn, ldQuery(name, it.table, it.ld.charset, strings.Join(cv.cols, ",")), func() int64 { return cv.rows })
 	if err != nil {
 		if _, rerr := conn.ExecContext(l.ctx, "ROLLBACK"); rerr != nil {
 			return 0, &txnEndError{"ROLLBACK", errors.Join(err, rerr)}
@@ -507,9 +507,16 @@ func (l *loader) loadTx(conn *sql.Conn, it *item, cv ldConvert, data []byte) (in
 	return n, nil
 }
 
-// loadRows runs the LOAD DATA q and checks that it inserted want rows
-// without a warning.
-func (l *loader) loadRows(conn *sql.Conn, q string, want int64) (int64, error) {
+// ldQuery is the LOAD DATA of the text the reader handler name sends
+// into table's columns cols (quoted, comma-separated).
+func ldQuery(name, table, charset, cols string) string {
+	return "LOAD DATA LOCAL INFILE 'Reader::" + name + "' INTO TABLE " + quoteIdent(table) + " CHARACTER SET " + charset +
+		" FIELDS TERMINATED BY '\t' ENCLOSED BY '' ESCAPED BY '\\\\' LINES TERMINATED BY '\n' STARTING BY '' (" + cols + ")"
+}
+
+// loadRows runs the LOAD DATA q and checks that it inserted the rows
+// wanted (known once it has run) without a warning.
+func (l *loader) loadRows(conn *sql.Conn, q string, wanted func() int64) (int64, error) {
 	res, err := conn.ExecContext(l.ctx, q)
 	if err != nil {
 		return 0, err
@@ -518,6 +525,7 @@ func (l *loader) loadRows(conn *sql.Conn, q string, want int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	want := wanted()
 	var warnings int64
 	if err := conn.QueryRowContext(l.ctx, "SELECT @@warning_count").Scan(&warnings); err != nil {
 		return 0, err

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 )
 
 // item is one statement queued for a worker connection.
@@ -40,6 +41,30 @@ type budget struct {
 	disk, cap int64
 	dir       string
 	closed    bool
+	// held is the part of mem that segments hold for a replay
+	// (segment.go): at most half of max.
+	held int64
+}
+
+// hold counts size bytes of a statement a segment keeps until it commits;
+// false when segments hold half the memory already.
+func (b *budget) hold(size int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.held > 0 && b.held+size > b.max/2 {
+		return false
+	}
+	b.held += size
+	b.mem += size
+	return true
+}
+
+// release gives back what hold counted.
+func (b *budget) release(size int64) {
+	b.mu.Lock()
+	b.held -= size
+	b.mem -= size
+	b.mu.Unlock()
 }
 
 func newBudget(mem, disk int64, dir string) *budget {
@@ -62,8 +87,13 @@ type queue struct {
 	r         *bufio.Reader
 	spilled   int   // items written to the spill file and not read yet
 	diskBytes int64 // bytes of those items
-	closed    bool
-	err       error
+	// front is an item follow read and did not hand out: it comes first.
+	front  *item
+	closed bool
+	// sealed: the producer waits for the workers, so a segment waiting
+	// for more input ends (follow); the next push clears it.
+	sealed bool
+	err    error
 	// stolen counts its items another worker took and has not finished
 	// (steal.go): until it is 0, pop hands out no item that must run in
 	// order. kicked wakes an idle consumer to look for such work.
@@ -128,6 +158,7 @@ func (q *queue) push(it item) error {
 		q.spilled++
 		q.diskBytes += size
 	}
+	q.sealed = false
 	q.cond.Signal()
 	return nil
 }
@@ -144,50 +175,20 @@ func (q *queue) take() (it item, ok, kicked bool, err error) {
 		if q.err != nil {
 			return item{}, false, false, q.err
 		}
-		if q.head < len(q.mem) && q.stolen > 0 && !q.mem[q.head].anyOrder {
+		if next := q.peekLocked(); next != nil && q.stolen > 0 && !next.anyOrder {
 			q.cond.Wait() // a statement that must come after what another worker took
 			continue
 		}
-		if q.head < len(q.mem) {
-			it := q.mem[q.head]
-			q.mem[q.head] = item{}
-			q.head++
-			same := q.last.free && it.anyOrder && it.table == q.last.table && it.epoch == q.last.epoch
-			q.last.free, q.last.table, q.last.epoch, q.last.ran = it.anyOrder, it.table, it.epoch, same && q.last.ran
-			if q.head == len(q.mem) {
-				q.mem, q.head = q.mem[:0], 0
-			}
-			q.b.mu.Lock()
-			q.b.mem -= itemSize(&it)
-			q.b.mu.Unlock()
-			return it, true, false, nil
+		if q.front != nil || q.head < len(q.mem) {
+			return q.popLocked(), true, false, nil
 		}
 		if q.spilled > 0 && q.stolen > 0 {
 			q.cond.Wait() // read back in order once the taken items are done
 			continue
 		}
 		if q.spilled > 0 {
-			it, err := q.read()
-			if err != nil {
-				q.err = err
-				return item{}, false, false, err
-			}
-			size := itemSize(&it)
-			q.last.free, q.last.ran = false, false
-			q.spilled--
-			q.diskBytes -= size
-			if q.spilled == 0 {
-				// drained: start the file over
-				if err := q.reset(); err != nil {
-					q.err = err
-					return item{}, false, false, err
-				}
-			}
-			q.b.mu.Lock()
-			q.b.disk -= size
-			q.b.cond.Broadcast()
-			q.b.mu.Unlock()
-			return it, true, false, nil
+			it, err := q.readSpilledLocked()
+			return it, err == nil, false, err
 		}
 		if q.closed {
 			return item{}, false, false, nil
@@ -198,6 +199,128 @@ func (q *queue) take() (it item, ok, kicked bool, err error) {
 		}
 		q.cond.Wait()
 	}
+}
+
+// follow is take for a segment (segment.go): it returns the next item
+// only when next accepts it, and ok false, leaving the item first, when
+// not. It waits up to wait while the queue is empty, unless the queue is
+// closed or sealed or quit reports true; it never hands out an item while
+// another worker holds one of the queue's.
+func (q *queue) follow(next func(*item) bool, quit func() bool, wait time.Duration) (it item, ok bool, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	deadline := time.Now().Add(wait)
+	for timer := (*time.Timer)(nil); ; {
+		switch {
+		case q.err != nil:
+			return item{}, false, q.err
+		case quit() || q.stolen > 0:
+			return item{}, false, nil
+		case q.front != nil || q.head < len(q.mem):
+			if !next(q.peekLocked()) {
+				return item{}, false, nil
+			}
+			it = q.popLocked()
+			q.last.free = false
+			return it, true, nil
+		case q.spilled > 0:
+			it, err := q.readSpilledLocked()
+			if err != nil {
+				return item{}, false, err
+			}
+			if !next(&it) {
+				q.front = &it
+				return item{}, false, nil
+			}
+			return it, true, nil
+		case q.closed || q.sealed || !time.Now().Before(deadline):
+			return item{}, false, nil
+		}
+		if timer == nil {
+			timer = time.AfterFunc(wait, q.wake)
+			defer timer.Stop()
+		}
+		q.cond.Wait()
+	}
+}
+
+// unread puts back an item follow handed out, first.
+func (q *queue) unread(it item) {
+	q.mu.Lock()
+	q.front = &it
+	q.mu.Unlock()
+}
+
+// seal ends a segment waiting for more input (follow).
+func (q *queue) seal() {
+	q.mu.Lock()
+	q.sealed = true
+	q.cond.Broadcast()
+	q.mu.Unlock()
+}
+
+// wake makes a consumer waiting in follow look at quit again.
+func (q *queue) wake() {
+	q.mu.Lock()
+	q.cond.Broadcast()
+	q.mu.Unlock()
+}
+
+// peekLocked returns the next item in memory, nil if there is none.
+func (q *queue) peekLocked() *item {
+	if q.front != nil {
+		return q.front
+	}
+	if q.head < len(q.mem) {
+		return &q.mem[q.head]
+	}
+	return nil
+}
+
+// popLocked removes and returns the next item in memory.
+func (q *queue) popLocked() item {
+	if it := q.front; it != nil {
+		q.front = nil
+		q.last.free, q.last.ran = false, false
+		return *it
+	}
+	it := q.mem[q.head]
+	q.mem[q.head] = item{}
+	q.head++
+	same := q.last.free && it.anyOrder && it.table == q.last.table && it.epoch == q.last.epoch
+	q.last.free, q.last.table, q.last.epoch, q.last.ran = it.anyOrder, it.table, it.epoch, same && q.last.ran
+	if q.head == len(q.mem) {
+		q.mem, q.head = q.mem[:0], 0
+	}
+	q.b.mu.Lock()
+	q.b.mem -= itemSize(&it)
+	q.b.mu.Unlock()
+	return it
+}
+
+// readSpilledLocked reads the next item back from the spill file.
+func (q *queue) readSpilledLocked() (item, error) {
+	it, err := q.read()
+	if err != nil {
+		q.err = err
+		return item{}, err
+	}
+	size := itemSize(&it)
+	q.last.free, q.last.ran = false, false
+	q.spilled--
+	q.diskBytes -= size
+	if q.spilled == 0 {
+		// drained: start the file over
+		if err := q.reset(); err != nil {
+			q.err = err
+			return item{}, err
+		}
+	}
+	q.b.mu.Lock()
+	q.b.disk -= size
+	q.b.cond.Broadcast()
+	q.b.mu.Unlock()
+	return it, nil
 }
 
 // close wakes the consumer; it drains what is queued, then stops.
@@ -220,7 +343,7 @@ func (q *queue) discard() {
 	q.b.disk -= q.diskBytes
 	q.b.cond.Broadcast()
 	q.b.mu.Unlock()
-	q.mem, q.head, q.spilled, q.diskBytes = nil, 0, 0, 0
+	q.mem, q.head, q.spilled, q.diskBytes, q.front = nil, 0, 0, 0, nil
 	if q.spill != nil {
 		name := q.spill.Name()
 		q.spill.Close()

@@ -84,6 +84,8 @@ type restoreConfig struct {
 	// one while fewer workers than this are running (steal.go); 0: never.
 	stealBelow int
 	loadData   bool
+	// segmentTime bounds a segment (segment.go).
+	segmentTime time.Duration
 }
 
 // WithLoadData lets the loading connections send the rows of plain
@@ -238,6 +240,8 @@ func Restore(ctx context.Context, db *sql.DB, database string, r io.Reader, opts
 		spreadMin:  -1, // off: not yet shown faster (see docs/benchmarks-dump.md)
 		stealBelow: runtime.NumCPU(),
 		loadData:   true,
+
+		segmentTime: segmentTime,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -335,6 +339,9 @@ type loader struct {
 	ldCharset string
 	// noLocal: the server refuses LOAD DATA LOCAL (or WithLoadData(false)).
 	noLocal atomic.Bool
+	// segments: the workers load runs of a table's INSERTs in one LOAD
+	// DATA; analyzeFirst: ANALYZE a table before its first (segment.go).
+	segments, analyzeFirst bool
 	// maxPacket is the server's max_allowed_packet: a statement larger
 	// than it is sent as the INSERT, which the server refuses, never as a
 	// LOAD DATA, which it would take in smaller packets (0: unknown).
@@ -446,6 +453,7 @@ func (l *loader) run(ctx context.Context) (err error) {
 		return err
 	}
 	l.checkLocalInfile()
+	l.checkSegments(l.ctrl)
 
 	if !l.sequential() {
 		dir := l.cfg.tempDir
@@ -730,7 +738,9 @@ func (l *loader) statement(it item) error {
 			return l.send(l.leastLoaded(), it)
 		}
 		// An idle worker may take it over at the tail (steal.go).
-		it.anyOrder = l.cfg.stealBelow > 0 && orderFree(it.text, ts)
+		// Not an INSERT a segment may load: a second connection would wait
+		// for the table lock of its bulk insert (segment.go).
+		it.anyOrder = l.cfg.stealBelow > 0 && orderFree(it.text, ts) && (it.ld == nil || !l.segments)
 		return l.send(l.route(c.table), it)
 	case opTable:
 		if err := l.flushFor(c.table, true); err != nil {
@@ -840,6 +850,7 @@ func (l *loader) parentIndexes(text, self string) error {
 
 // waitTable waits until the statements queued for table have run.
 func (l *loader) waitTable(table string) error {
+	l.seal()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for l.err == nil {
@@ -1144,6 +1155,14 @@ func (l *loader) runWorker(w *worker) {
 		if !ok {
 			return
 		}
+		if ran, err := l.runSegment(w, &it); ran {
+			if err != nil {
+				l.fail(err)
+				return
+			}
+			l.kickIdle()
+			continue
+		}
 		if !l.runItem(w, w, w.conn, &it) {
 			return
 		}
@@ -1165,15 +1184,10 @@ func (l *loader) runItem(w, owner *worker, conn *sql.Conn, it *item) bool {
 		err = l.exec(conn, it)
 		l.mu.Lock()
 		l.running--
-		if err == nil {
-			owner.bytes -= int64(len(it.text))
-			owner.n--
-			if ts := l.tableMap[it.table]; it.table != "" && ts != nil {
-				ts.queued--
-			}
-			l.cond.Broadcast()
-		}
 		l.mu.Unlock()
+		if err == nil {
+			l.settle(owner, it)
+		}
 	}
 	switch {
 	case owner != w:
@@ -1248,12 +1262,17 @@ func (l *loader) execOnce(conn *sql.Conn, it *item) error {
 	return nil
 }
 
-// done counts a statement that ran and the rows it inserted.
+// done counts a statement that ran, its input and the rows it inserted.
 func (l *loader) done(it *item, rows int64) {
+	l.doneRaw.Add(it.raw)
+	l.count(it, rows)
+}
+
+// count counts a statement that ran and the rows it inserted.
+func (l *loader) count(it *item, rows int64) {
 	if it.raw > 0 { // not a copy of a session statement, nor one the loader made
 		l.statements.Add(1)
 	}
-	l.doneRaw.Add(it.raw)
 	if it.data {
 		l.rows.Add(rows)
 	}
@@ -1267,6 +1286,7 @@ func isDeadlock(err error) bool {
 
 // waitIdle waits until every worker has run everything queued.
 func (l *loader) waitIdle() error {
+	l.seal()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for l.err == nil {

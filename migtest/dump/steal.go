@@ -49,7 +49,7 @@ func (q *queue) freeRun() (int, int64) {
 }
 
 func (q *queue) freeRunLocked() int {
-	if q.stolen > 0 || !q.last.free || !q.last.ran {
+	if q.stolen > 0 || !q.last.free || !q.last.ran || q.front != nil {
 		return 0
 	}
 	n := 0
@@ -105,7 +105,7 @@ func (q *queue) stolenDone() {
 // with kicked set).
 func (q *queue) kick() {
 	q.mu.Lock()
-	if q.head >= len(q.mem) && q.spilled == 0 && !q.closed {
+	if q.head >= len(q.mem) && q.front == nil && q.spilled == 0 && !q.closed {
 		q.kicked = true
 		q.cond.Broadcast()
 	}
