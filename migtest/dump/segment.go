@@ -286,6 +286,7 @@ func (s *segment) add(it *item) addResult {
 		return addNoRoom
 	}
 	mark := s.buf.Len()
+	s.buf.Grow(len(it.text)) // about as long as the INSERT: converted without growing
 	cv, ok := s.tab.convert(it.text, s.d, &s.buf)
 	cols := strings.Join(cv.cols, ",")
 	if !ok || len(s.items) > 0 && cols != s.cols {
