@@ -130,31 +130,38 @@ func TestLoadDataFailures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			text := ldHeader(c.mode) + create + c.rows + ldTrailer
-			wantLine := strings.Count(text[:strings.LastIndex(text, "INSERT")], "\n") + 1
-			var msgs []string
-			for _, opts := range [][]RestoreOption{nil, {WithLoadData(false)}} {
-				tg := newTarget(t)
-				_, err := restoreText(t, tg, text, opts...)
-				var se *StatementError
-				switch {
-				case err == nil:
-					t.Fatalf("the restore succeeded; want an error %q", c.errText)
-				case !errors.As(err, &se):
-					t.Fatalf("error %v is not a StatementError", err)
-				case !strings.Contains(err.Error(), c.errText):
-					t.Errorf("error %v, want one with %q", err, c.errText)
-				case se.Line != wantLine:
-					t.Errorf("error at line %d, want %d (the failing INSERT): %v", se.Line, wantLine, err)
-				}
-				if n := tableCount(t, tg); n != 0 {
-					t.Errorf("%d tables left behind", n)
-				}
-				msgs = append(msgs, strings.ReplaceAll(err.Error(), tg.Name, "DB"))
-			}
-			if msgs[0] != msgs[1] {
-				t.Errorf("with the fast path the restore failed with\n%s\nwithout it with\n%s", msgs[0], msgs[1])
-			}
+			failsLikeTheINSERT(t, text, c.errText, strings.Count(text[:strings.LastIndex(text, "INSERT")], "\n")+1)
 		})
+	}
+}
+
+// failsLikeTheINSERT restores text with the fast path on and off: both
+// must fail with the same error, containing errText, at line wantLine,
+// and leave no table behind.
+func failsLikeTheINSERT(t *testing.T, text, errText string, wantLine int) {
+	t.Helper()
+	var msgs []string
+	for _, opts := range [][]RestoreOption{nil, {WithLoadData(false)}} {
+		tg := newTarget(t)
+		_, err := restoreText(t, tg, text, opts...)
+		var se *StatementError
+		switch {
+		case err == nil:
+			t.Fatalf("the restore succeeded; want an error %q", errText)
+		case !errors.As(err, &se):
+			t.Fatalf("error %v is not a StatementError", err)
+		case !strings.Contains(err.Error(), errText):
+			t.Errorf("error %v, want one with %q", err, errText)
+		case se.Line != wantLine:
+			t.Errorf("error at line %d, want %d (the failing INSERT): %v", se.Line, wantLine, err)
+		}
+		if n := tableCount(t, tg); n != 0 {
+			t.Errorf("%d tables left behind", n)
+		}
+		msgs = append(msgs, strings.ReplaceAll(err.Error(), tg.Name, "DB"))
+	}
+	if msgs[0] != msgs[1] {
+		t.Errorf("with the fast path the restore failed with\n%s\nwithout it with\n%s", msgs[0], msgs[1])
 	}
 }
 

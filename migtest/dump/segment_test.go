@@ -3,7 +3,6 @@ package dump
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -143,29 +142,7 @@ func TestSegmentFailsAtTheINSERT(t *testing.T) {
 			wantLine = i + 1
 		}
 	}
-	var msgs []string
-	for _, opts := range [][]RestoreOption{nil, {WithLoadData(false)}} {
-		tg := newTarget(t)
-		_, err := restoreText(t, tg, text, opts...)
-		var se *StatementError
-		switch {
-		case err == nil:
-			t.Fatal("the restore succeeded; want a duplicate key error")
-		case !errors.As(err, &se):
-			t.Fatalf("error %v is not a StatementError", err)
-		case !strings.Contains(err.Error(), "Duplicate entry"):
-			t.Errorf("error %v, want a duplicate entry", err)
-		case se.Line != wantLine:
-			t.Errorf("error at line %d, want %d (the INSERT with the duplicate): %v", se.Line, wantLine, err)
-		}
-		if n := tableCount(t, tg); n != 0 {
-			t.Errorf("%d tables left behind", n)
-		}
-		msgs = append(msgs, strings.ReplaceAll(err.Error(), tg.Name, "DB"))
-	}
-	if msgs[0] != msgs[1] {
-		t.Errorf("with the fast path the restore failed with\n%s\nwithout it with\n%s", msgs[0], msgs[1])
-	}
+	failsLikeTheINSERT(t, text, "Duplicate entry", wantLine)
 }
 
 // TestSegmentsEndWhenTheReaderWaits: statements the reader runs only once
