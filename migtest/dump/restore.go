@@ -453,7 +453,7 @@ func (l *loader) run(ctx context.Context) (err error) {
 		return err
 	}
 	l.checkLocalInfile()
-	l.checkSegments(l.ctrl)
+	l.checkSegments()
 
 	if !l.sequential() {
 		dir := l.cfg.tempDir
@@ -1204,6 +1204,18 @@ func (l *loader) runItem(w, owner *worker, conn *sql.Conn, it *item) bool {
 	}
 	l.kickIdle()
 	return true
+}
+
+// settle records that it, an item of owner's queue, has run.
+func (l *loader) settle(owner *worker, it *item) {
+	l.mu.Lock()
+	owner.bytes -= int64(len(it.text))
+	owner.n--
+	if ts := l.tableMap[it.table]; it.table != "" && ts != nil {
+		ts.queued--
+	}
+	l.cond.Broadcast()
+	l.mu.Unlock()
 }
 
 // deadlockRetries bounds the retries of a statement the server chose as

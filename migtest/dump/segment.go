@@ -311,18 +311,6 @@ func (s *segment) release() {
 	}
 }
 
-// settle records that it, an item of owner's queue, has run.
-func (l *loader) settle(owner *worker, it *item) {
-	l.mu.Lock()
-	owner.bytes -= int64(len(it.text))
-	owner.n--
-	if ts := l.tableMap[it.table]; it.table != "" && ts != nil {
-		ts.queued--
-	}
-	l.cond.Broadcast()
-	l.mu.Unlock()
-}
-
 // seal ends the segments waiting for more input: the reader is about to
 // wait for the workers.
 func (l *loader) seal() {
@@ -333,7 +321,8 @@ func (l *loader) seal() {
 
 // checkSegments decides whether the workers load in segments and whether
 // a table's first one is preceded by an ANALYZE (segmentTime).
-func (l *loader) checkSegments(conn *sql.Conn) {
+func (l *loader) checkSegments() {
+	conn := l.ctrl
 	var wsrep sql.NullString
 	galera := conn.QueryRowContext(l.ctx, "SELECT @@GLOBAL.wsrep_on").Scan(&wsrep) == nil && (wsrep.String == "1" || strings.EqualFold(wsrep.String, "ON"))
 	l.segments = !l.noLocal.Load() && !galera && l.cfg.spreadMin < 0
