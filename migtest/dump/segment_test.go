@@ -245,12 +245,7 @@ func TestSegmentsEndWhenTheInputPauses(t *testing.T) {
 // many statements and equals the source object by object and row by row.
 func TestSegmentsSakila(t *testing.T) {
 	t.Parallel()
-	if _, _, ok := sakilaPaths(); !ok && !servertest_required() {
-		t.Skip("the Sakila sample is not beside the repository (../shared/data/sakila)")
-	}
-	src := newTarget(t)
-	loadSakilaStock(t, src)
-	out := tool(t, nil, "mariadb-dump", "--routines", "--triggers", "--events", "--single-transaction", "--net-buffer-length=4096", src.Name)
+	src, out := sakilaSmallInserts(t)
 	var log bytes.Buffer
 	got := newTarget(t)
 	st := restoreFile(t, got, writeFile(t, "sakila.sql", out), WithRestoreLogger(debugLogger(&log)))

@@ -189,6 +189,19 @@ func TestQueueSteal(t *testing.T) {
 	}
 }
 
+// sakilaSmallInserts loads the public Sakila sample with the stock client
+// and dumps it with mariadb-dump in small INSERTs (--net-buffer-length=4096,
+// so the larger tables come in dozens of statements).
+func sakilaSmallInserts(t *testing.T) (target, []byte) {
+	t.Helper()
+	if _, _, ok := sakilaPaths(); !ok && !servertest_required() {
+		t.Skip("the Sakila sample is not beside the repository (../shared/data/sakila)")
+	}
+	src := newTarget(t)
+	loadSakilaStock(t, src)
+	return src, tool(t, nil, "mariadb-dump", "--routines", "--triggers", "--events", "--single-transaction", "--net-buffer-length=4096", src.Name)
+}
+
 // TestStealSakila: the public Sakila sample, loaded by the stock client,
 // dumped by mariadb-dump in small INSERTs (--net-buffer-length=4096, so
 // film_actor and film_category, whose keys are not AUTO_INCREMENT, come
@@ -198,12 +211,7 @@ func TestQueueSteal(t *testing.T) {
 // fast path they load in segments, which are never taken over.
 func TestStealSakila(t *testing.T) {
 	t.Parallel()
-	if _, _, ok := sakilaPaths(); !ok && !servertest_required() {
-		t.Skip("the Sakila sample is not beside the repository (../shared/data/sakila)")
-	}
-	src := newTarget(t)
-	loadSakilaStock(t, src)
-	out := tool(t, nil, "mariadb-dump", "--routines", "--triggers", "--events", "--single-transaction", "--net-buffer-length=4096", src.Name)
+	src, out := sakilaSmallInserts(t)
 	var log bytes.Buffer
 	// Whether an idle connection finds two order-free INSERTs queued
 	// (film_actor's and film_category's) depends on timing: about one
