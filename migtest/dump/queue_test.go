@@ -139,3 +139,14 @@ func TestQueueFollow(t *testing.T) {
 	got(c, false)
 	q.discard()
 }
+
+// TestDefaultParallel pins the loading connections per client cores: on
+// two cores three, not four (a fourth only contends for them).
+func TestDefaultParallel(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ ncpu, want int }{{1, 2}, {2, 3}, {3, 4}, {16, 4}} {
+		if got := defaultParallel(c.ncpu); got != c.want {
+			t.Errorf("defaultParallel(%d) = %d, want %d", c.ncpu, got, c.want)
+		}
+	}
+}

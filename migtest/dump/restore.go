@@ -121,12 +121,19 @@ func WithTables(names ...string) RestoreOption {
 }
 
 // WithParallel sets the number of connections that load data, default
-// min(4, 2×NumCPU). With 1, Restore runs every statement in input order on
+// min(4, NumCPU+1). With 1, Restore runs every statement in input order on
 // one connection, like the stock client, transactions and LOCK TABLES
 // included.
 func WithParallel(n int) RestoreOption {
 	return func(c *restoreConfig) { c.parallel = max(n, 1) }
 }
+
+// defaultParallel is the number of loading connections on a client with
+// ncpu cores: one more than the cores, at most four. On two cores a
+// fourth connection only adds contention: three loads and the client's
+// reading keep both cores busy, and the disposable server shares them
+// (docs/benchmarks-dump.md, "Session 9").
+func defaultParallel(ncpu int) int { return min(4, ncpu+1) }
 
 // WithRestoreProgress calls fn about four times a second with the
 // progress, and once at the end.
@@ -232,7 +239,7 @@ func explain(err error, size int) error {
 // target is empty first.
 func Restore(ctx context.Context, db *sql.DB, database string, r io.Reader, opts ...RestoreOption) (Stats, error) {
 	cfg := restoreConfig{
-		parallel:   min(4, 2*runtime.NumCPU()),
+		parallel:   defaultParallel(runtime.NumCPU()),
 		deferIdx:   true,
 		logger:     slog.New(slog.DiscardHandler),
 		memBudget:  256 << 20,
