@@ -130,16 +130,17 @@ func TestLoadDataFailures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			text := ldHeader(c.mode) + create + c.rows + ldTrailer
-			failsLikeTheINSERT(t, text, c.errText, strings.Count(text[:strings.LastIndex(text, "INSERT")], "\n")+1)
+			failsLikeTheINSERT(t, text, c.errText, "INSERT")
 		})
 	}
 }
 
 // failsLikeTheINSERT restores text with the fast path on and off: both
-// must fail with the same error, containing errText, at line wantLine,
-// and leave no table behind.
-func failsLikeTheINSERT(t *testing.T, text, errText string, wantLine int) {
+// must fail with the same error, containing errText, on the line of the
+// last statement that starts with failing, and leave no table behind.
+func failsLikeTheINSERT(t *testing.T, text, errText, failing string) {
 	t.Helper()
+	wantLine := strings.Count(text[:strings.LastIndex(text, failing)], "\n") + 1
 	var msgs []string
 	for _, opts := range [][]RestoreOption{nil, {WithLoadData(false)}} {
 		tg := newTarget(t)

@@ -137,8 +137,7 @@ func TestSegmentFailsAtTheINSERT(t *testing.T) {
 	t.Parallel()
 	text := segmentDump(300, 20, 150, "")
 	// the first and the 150th INSERT start with key 1
-	wantLine := strings.Count(text[:strings.LastIndex(text, "INSERT INTO `t` VALUES (1,")], "\n") + 1
-	failsLikeTheINSERT(t, text, "Duplicate entry", wantLine)
+	failsLikeTheINSERT(t, text, "Duplicate entry", "INSERT INTO `t` VALUES (1,")
 }
 
 // TestSegmentsEndWhenTheReaderWaits: statements the reader runs only once
