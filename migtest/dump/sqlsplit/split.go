@@ -314,24 +314,8 @@ func (s *Scanner) step() bool {
 			s.lineStart = false
 			continue
 		case stQuote:
-			q := s.quote
-			esc := q != '`' && !s.noBackslash && !(q == '"' && s.ansiQuotes)
-			i := s.pos
-			for i < len(buf) {
-				c := buf[i]
-				if c == q {
-					break
-				}
-				if c == '\\' && esc {
-					if i+1 >= len(buf) {
-						break
-					}
-					i += 2
-					continue
-				}
-				i++
-			}
-			if i >= len(buf) || buf[i] != q {
+			i, ok := s.quoteEnd(buf, s.pos, s.quote)
+			if !ok {
 				// need more (possibly a backslash at the end)
 				s.pos = i
 				if s.eof {
@@ -442,16 +426,52 @@ var plain = func() (t [256]bool) {
 	return
 }()
 
+// skipPlain returns the index of the first byte at or after i that may
+// start a comment or the delimiter, or that opens a string buf does not
+// close; the strings it closes are skipped whole, as the rows of an
+// extended INSERT are mostly strings.
 func (s *Scanner) skipPlain(buf []byte, i int) int {
 	d := s.delim[0]
 	for i < len(buf) {
 		c := buf[i]
-		if !plain[c] || c == d {
+		switch {
+		case c == d:
 			return i
+		case plain[c]:
+			i++
+		case c == '\'', c == '"', c == '`':
+			end, ok := s.quoteEnd(buf, i+1, c)
+			if !ok {
+				return i
+			}
+			i = end + 1
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// quoteEnd scans a string quoted by q from i, the byte after its opening
+// quote: it returns the index of the closing quote and true, or where buf
+// ends (at a backslash whose escaped byte is not read yet) and false.
+func (s *Scanner) quoteEnd(buf []byte, i int, q byte) (int, bool) {
+	esc := q != '`' && !s.noBackslash && !(q == '"' && s.ansiQuotes)
+	for i < len(buf) {
+		c := buf[i]
+		if c == q {
+			return i, true
+		}
+		if c == '\\' && esc {
+			if i+1 >= len(buf) {
+				return i, false
+			}
+			i += 2
+			continue
 		}
 		i++
 	}
-	return i
+	return i, false
 }
 
 func (s *Scanner) mark() {
